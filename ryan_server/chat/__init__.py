@@ -1,0 +1,1 @@
+"""The agent loop and its state: sessions, streaming accumulation, coalescing, the editor port."""

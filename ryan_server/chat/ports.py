@@ -1,0 +1,32 @@
+"""The port through which the core meets the editor, so `chat/` and `tools/` never import pygls.
+
+The LSP layer implements `Editor` with server→client requests; tests implement it in a few lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+
+class EditRejected(Exception):
+    """The editor was asked to apply an edit and refused it (its reason is the message)."""
+
+
+class Editor(Protocol):
+    async def request_approval(self, message: str, actions: Sequence[str]) -> str | None:
+        """Ask the user; return the chosen action's title, or None when the request was dismissed."""
+        ...
+
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
+        """Replace the whole text of `path` (whose current text is `old_text`; None = create the file).
+
+        Returns False when the editor cannot apply edits (the caller then writes to disk itself);
+        raises EditRejected when it could but refused.
+        """
+        ...
+
+    def open_text(self, path: Path) -> str | None:
+        """The editor's current (possibly unsaved) text of `path` if it has it open, else None."""
+        ...
