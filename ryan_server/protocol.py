@@ -1,19 +1,17 @@
-"""The wire contract, defined once: method names, event kinds, error codes and request models.
+"""The wire contract, defined once: method names, event kinds, error codes, tool names.
 
-Everything an editor sends is validated here with pydantic (camelCase aliases); events going out
-are plain dicts built by the helpers below, because they sit on the streaming hot path.
+Kept free of heavy imports: the server imports it at start-up. The pydantic models of what editors
+send live in `wire.py`; events going out are plain dicts (`event`), because they are on the hot path.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
+from typing import Any
 
 PROTOCOL_VERSION = 1
 SERVER_NAME = "ryan-server"
 PROVIDERS = ("ollama", "openai")
+TOOL_NAMES = ("list_files", "read_file", "search_files", "write_file", "edit_file")
 
 # Methods
 CHAT = "ryan/chat"
@@ -68,61 +66,6 @@ class ToolStatus:
     OK = "ok"
     ERROR = "error"
     DENIED = "denied"
-
-
-class WireModel(BaseModel):
-    """Base for models that cross the wire: camelCase on the wire, snake_case in Python."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-
-class Position(WireModel):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
-
-
-class Range(WireModel):
-    start: Position
-    end: Position
-
-
-class ContextItem(WireModel):
-    uri: str | None = None
-    range: Range | None = None
-    text: str
-
-
-Token = str | int
-
-
-class ChatParams(WireModel):
-    session_id: str | None = None
-    prompt: str
-    context: list[ContextItem] = Field(default_factory=list)
-    model: str | None = None
-    partial_result_token: Token | None = None
-    work_done_token: Token | None = None
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("prompt must not be empty")
-        return value
-
-    @field_validator("session_id", "model")
-    @classmethod
-    def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be empty when given")
-        return value
-
-
-class SessionIdParams(WireModel):
-    session_id: str = Field(min_length=1)
-
-
-ToolStatusLiteral = Literal["ok", "error", "denied"]
 
 
 def event(kind: str, **fields: Any) -> dict[str, Any]:

@@ -30,3 +30,15 @@ class Editor(Protocol):
     def open_text(self, path: Path) -> str | None:
         """The editor's current (possibly unsaved) text of `path` if it has it open, else None."""
         ...
+
+
+class EventSink(Protocol):
+    """Where a chat's events go: the partial-result stream and the editor's status line."""
+
+    def event(self, value: dict[str, object]) -> None:
+        """Send one `$/progress` value (see protocol.EventKind)."""
+        ...
+
+    def status(self, message: str) -> None:
+        """Report a short status ("generating…", "retrying in 2 s…") as work-done progress."""
+        ...

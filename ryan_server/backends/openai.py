@@ -1,0 +1,230 @@
+"""OpenAI-compatible servers (llama.cpp, vLLM, LM Studio, Ollama's /v1): `/chat/completions` over SSE.
+
+Tool calls arrive as fragments keyed by `index` whose `arguments` strings must be joined; usage is
+asked for with `stream_options.include_usage` and arrives in a last chunk with no choices.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from .base import (
+    Backend,
+    ChatRequest,
+    Delta,
+    Done,
+    ModelInfo,
+    Text,
+    Thinking,
+    ToolCall,
+    error_detail,
+    parse_arguments,
+)
+from .errors import BackendError, ModelNotFound
+
+_loads = json.loads
+_REASONING_KEYS = ("reasoning_content", "reasoning")
+
+
+class OpenAIBackend(Backend):
+    label = "the OpenAI-compatible server"
+    hint = "Is it running, and does baseUrl point at its API root (usually ending in /v1)?"
+
+    def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            **request.options,
+            "model": request.model,
+            "messages": [_wire_message(m) for m in request.messages],
+            "stream": stream,
+        }
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        if isinstance(request.think, str):
+            body["reasoning_effort"] = request.think
+        if request.tools:
+            body["tools"] = request.tools
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+        url = self.base_url + "/chat/completions"
+        calls: dict[int, dict[str, Any]] = {}
+        reason: str | None = None
+        usage: dict[str, Any] | None = None
+        try:
+            async with self.client.stream("POST", url, json=self._body(request, stream=True)) as response:
+                if response.status_code >= 400:
+                    await self._raise_for_status(request, response.status_code, await response.aread())
+                finished = False
+                async for sse in EventSource(response).aiter_sse():
+                    data = sse.data
+                    if data == "[DONE]":
+                        finished = True
+                        break
+                    if not data:
+                        continue
+                    try:
+                        chunk = _loads(data)
+                        choices = chunk.get("choices")
+                    except (ValueError, AttributeError):
+                        raise BackendError(
+                            f"The OpenAI-compatible server sent malformed data: {data[:200]!r}"
+                        ) from None
+                    if chunk.get("error"):
+                        raise BackendError(
+                            f"The OpenAI-compatible server reported an error mid-answer: "
+                            f"{error_detail(data.encode())}"
+                        )
+                    if chunk.get("usage"):
+                        usage = chunk["usage"]
+                    if not choices:
+                        continue
+                    choice = choices[0]
+                    delta = choice.get("delta") or {}
+                    for key in _REASONING_KEYS:
+                        thinking = delta.get(key)
+                        if thinking:
+                            yield Thinking(thinking)
+                    content = delta.get("content")
+                    if content:
+                        yield Text(content)
+                    if delta.get("tool_calls"):
+                        _collect(calls, delta["tool_calls"])
+                    if choice.get("finish_reason"):
+                        reason = choice["finish_reason"]
+                if not finished and reason is None:
+                    raise BackendError(
+                        "The OpenAI-compatible server ended the stream before the answer was complete."
+                    )
+        except httpx.TransportError as error:
+            raise self.transport_failure(error) from error
+        for call in _finish(calls):
+            yield call
+        yield _done(reason, usage)
+
+    async def complete(self, request: ChatRequest) -> list[Delta]:
+        try:
+            response = await self.client.post(
+                self.base_url + "/chat/completions", json=self._body(request, stream=False)
+            )
+        except httpx.TransportError as error:
+            raise self.transport_failure(error) from error
+        if response.status_code >= 400:
+            await self._raise_for_status(request, response.status_code, response.content)
+        try:
+            data = response.json()
+            choice = data["choices"][0]
+            message = choice.get("message") or {}
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            raise BackendError(
+                f"The OpenAI-compatible server sent malformed data: {response.text[:200]!r}"
+            ) from None
+        deltas: list[Delta] = []
+        for key in _REASONING_KEYS:
+            if message.get(key):
+                deltas.append(Thinking(message[key]))
+        if message.get("content"):
+            deltas.append(Text(message["content"]))
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            deltas.append(
+                ToolCall(
+                    call_id=call.get("id") or f"call_{uuid.uuid4().hex[:12]}",
+                    name=str(function.get("name", "")),
+                    arguments=parse_arguments(function.get("arguments", "")),
+                )
+            )
+        deltas.append(_done(choice.get("finish_reason"), data.get("usage")))
+        return deltas
+
+    async def _raise_for_status(self, request: ChatRequest, status: int, body: bytes) -> None:
+        detail = error_detail(body)
+        lowered = detail.lower()
+        if status == 404 and ("model" in lowered or "not found" in lowered or "does not exist" in lowered):
+            try:
+                available = [m.name for m in await self.list_models()]
+            except BackendError:
+                available = []
+            shown = ", ".join(available) if available else "none listed"
+            raise ModelNotFound(
+                f"The OpenAI-compatible server at {self.base_url} has no model '{request.model}'. "
+                f"Pick one it serves: {shown}.",
+                available=available,
+            )
+        raise self.http_failure(status, body)
+
+    async def list_models(self) -> list[ModelInfo]:
+        data = await self.get_json(self.base_url + "/models")
+        models = data.get("data", []) if isinstance(data, dict) else []
+        return [
+            ModelInfo(name=str(m.get("id")), details={k: v for k, v in m.items() if k != "id"})
+            for m in models
+            if isinstance(m, dict) and m.get("id")
+        ]
+
+    async def version(self) -> str | None:
+        await self.list_models()
+        return None
+
+
+def _collect(calls: dict[int, dict[str, Any]], fragments: list[dict[str, Any]]) -> None:
+    for position, fragment in enumerate(fragments):
+        index = fragment.get("index", position)
+        call = calls.setdefault(index, {"id": None, "name": "", "arguments": []})
+        if fragment.get("id"):
+            call["id"] = fragment["id"]
+        function = fragment.get("function") or {}
+        if function.get("name"):
+            call["name"] += function["name"]
+        arguments = function.get("arguments")
+        if isinstance(arguments, str):
+            call["arguments"].append(arguments)
+        elif isinstance(arguments, dict):
+            call["arguments"].append(json.dumps(arguments))
+
+
+def _finish(calls: dict[int, dict[str, Any]]) -> list[ToolCall]:
+    return [
+        ToolCall(
+            call_id=call["id"] or f"call_{uuid.uuid4().hex[:12]}",
+            name=call["name"],
+            arguments=parse_arguments("".join(call["arguments"])),
+        )
+        for _, call in sorted(calls.items())
+    ]
+
+
+def _done(reason: str | None, usage: dict[str, Any] | None) -> Done:
+    usage = usage or {}
+    return Done(
+        reason=reason or "stop",
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+    )
+
+
+def _wire_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A neutral message in OpenAI's shape (tool calls with JSON-string arguments, `tool_call_id`)."""
+    wire: dict[str, Any] = {"role": message["role"], "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        wire["tool_calls"] = [
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {
+                    "name": c["name"],
+                    "arguments": c["arguments"]
+                    if isinstance(c["arguments"], str)
+                    else json.dumps(c["arguments"]),
+                },
+            }
+            for c in message["tool_calls"]
+        ]
+    if message.get("tool_call_id"):
+        wire["tool_call_id"] = message["tool_call_id"]
+    return wire

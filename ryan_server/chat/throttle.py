@@ -1,0 +1,57 @@
+"""Coalescing of streamed text into few notifications: the first delta at once, then at most one per
+interval, never reordered.
+
+Editors redraw on every notification; a model can emit hundreds of deltas a second. Text of one kind
+(content or thinking) is buffered and flushed when the interval has passed, by a timer when the
+stream pauses, and immediately when the kind changes or something else must be sent after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+class Coalescer:
+    def __init__(self, send: Callable[[dict[str, Any]], None], interval_ms: int) -> None:
+        self._send = send
+        self._interval = interval_ms / 1000
+        self._loop = asyncio.get_running_loop()
+        self._clock = self._loop.time
+        self._kind: str | None = None
+        self._parts: list[str] = []
+        self._last_flush = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def push(self, kind: str, text: str) -> None:
+        if kind != self._kind:
+            if self._parts:
+                self.flush()
+            self._kind = kind
+        self._parts.append(text)
+        now = self._clock()
+        if now - self._last_flush >= self._interval:
+            self.flush(now)
+        elif self._timer is None:
+            self._timer = self._loop.call_at(self._last_flush + self._interval, self.flush)
+
+    def flush(self, now: float | None = None) -> None:
+        """Send what is buffered now (called before any other event, and at the end)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._parts:
+            text = self._parts[0] if len(self._parts) == 1 else "".join(self._parts)
+            self._parts = []
+            self._send({"kind": self._kind, "text": text})
+            self._last_flush = self._clock() if now is None else now
+
+    def close(self) -> None:
+        """Flush and stop: nothing is sent after this."""
+        self.flush()
+        self._send = _drop
+
+
+def _drop(_value: dict[str, Any]) -> None:
+    pass

@@ -1,0 +1,156 @@
+"""`ryan/chat`: the chat request, its `$/progress` stream, work-done status, approvals and edits.
+
+`LspSink` turns the engine's events into `$/progress` on the partialResultToken and standard
+begin/report/end on the workDoneToken; `LspEditor` is the engine's `Editor` port over LSP requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..protocol import CHAT, EventKind
+from . import rpc_error, validate
+
+if TYPE_CHECKING:
+    from ..server import RyanServer
+
+log = logging.getLogger(__name__)
+
+
+class LspSink:
+    def __init__(self, ls: RyanServer, partial_token: Any, work_token: Any) -> None:
+        self._ls = ls
+        self._partial = partial_token
+        self._work = work_token
+        self._began = False
+
+    def event(self, value: dict[str, Any]) -> None:
+        if value["kind"] == EventKind.START and self._work is not None:
+            self._began = True
+            self._ls.work_done_progress.begin(
+                self._work,
+                types.WorkDoneProgressBegin(title=f"Ryan: {value['model']}", message="starting…"),
+            )
+        if self._partial is not None:
+            self._ls.send_progress(self._partial, value)
+
+    def status(self, message: str) -> None:
+        if self._began:
+            self._ls.work_done_progress.report(self._work, types.WorkDoneProgressReport(message=message))
+
+    def end(self, message: str) -> None:
+        if self._began:
+            self._began = False
+            self._ls.work_done_progress.end(self._work, types.WorkDoneProgressEnd(message=message))
+            self._ls.work_done_progress.tokens.pop(self._work, None)
+
+
+class LspEditor:
+    """The engine's view of the editor: approvals, edits through `workspace/applyEdit`, open buffers."""
+
+    def __init__(self, ls: RyanServer) -> None:
+        self._ls = ls
+
+    async def request_approval(self, message: str, actions: Sequence[str]) -> str | None:
+        try:
+            choice = await self._ls.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Info,
+                    message=message,
+                    actions=[types.MessageActionItem(title=a) for a in actions],
+                )
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a client that cannot ask has not said yes
+            log.warning("approval request failed, treating it as a denial: %s", error)
+            return None
+        return getattr(choice, "title", None) if choice is not None else None
+
+    def _capabilities(self) -> tuple[bool, bool]:
+        workspace = self._ls.client_capabilities.workspace
+        if not workspace or not workspace.apply_edit:
+            return False, False
+        edit = workspace.workspace_edit
+        document_changes = bool(edit and edit.document_changes)
+        create = bool(
+            document_changes and edit and edit.resource_operations
+            and types.ResourceOperationKind.Create in edit.resource_operations
+        )
+        return True, create if document_changes else False
+
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
+        from ..chat.ports import EditRejected
+        from ..tools.textedit import minimal_edit
+
+        can_edit, can_create = self._capabilities()
+        if not can_edit or (old_text is None and not can_create):
+            return False
+        uri = path.as_uri()
+        change = minimal_edit(old_text or "", new_text)
+        text_edit = types.TextEdit(
+            range=types.Range(
+                start=types.Position(line=change.start_line, character=change.start_character),
+                end=types.Position(line=change.end_line, character=change.end_character),
+            ),
+            new_text=change.text,
+        )
+        workspace_edit = self._workspace_edit(uri, text_edit, create=old_text is None)
+        result = await self._ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=workspace_edit, label="Ryan")
+        )
+        if not result.applied:
+            raise EditRejected(result.failure_reason or "the editor did not apply the edit")
+        return True
+
+    def _workspace_edit(self, uri: str, edit: types.TextEdit, *, create: bool) -> types.WorkspaceEdit:
+        workspace = self._ls.client_capabilities.workspace
+        edit_caps = workspace.workspace_edit if workspace else None
+        if not (edit_caps and edit_caps.document_changes):
+            return types.WorkspaceEdit(changes={uri: [edit]})
+        document = self._ls.workspace.text_documents.get(uri)
+        identifier = types.OptionalVersionedTextDocumentIdentifier(
+            uri=uri, version=document.version if document is not None else None
+        )
+        changes: list[Any] = []
+        if create:
+            changes.append(
+                types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True))
+            )
+        changes.append(types.TextDocumentEdit(text_document=identifier, edits=[edit]))
+        return types.WorkspaceEdit(document_changes=changes)
+
+    def open_text(self, path: Path) -> str | None:
+        document = self._ls.workspace.text_documents.get(path.as_uri())
+        return document.source if document is not None else None
+
+
+def register(server: RyanServer) -> None:
+    @server.feature(CHAT)
+    async def chat(ls: RyanServer, params: Any) -> dict[str, Any]:
+        from ..chat.engine import ChatError
+        from ..wire import ChatParams
+
+        request = validate(ChatParams, params, CHAT)
+        sink = LspSink(ls, request.partial_result_token, request.work_done_token)
+        outcome = "failed"
+        try:
+            result = await ls.engine.chat(request, sink, LspEditor(ls))
+            outcome = "done"
+            return result
+        except ChatError as error:
+            log.info("chat failed (%s): %s", error.code, error.message)
+            raise rpc_error(error) from None
+        except asyncio.CancelledError:
+            outcome = "stopped"
+            log.info("chat cancelled")
+            raise
+        finally:
+            sink.end(outcome)
+            ls.check_store()

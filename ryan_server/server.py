@@ -1,0 +1,175 @@
+"""The pygls server that carries Ryan's protocol: capabilities, settings, the engine, fast progress.
+
+Start-up imports only pygls and this package's light modules; the engine (httpx, pydantic, the
+store) is built when the first request needs it, so an editor gets its `initialize` answer as fast
+as from a bare pygls server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
+from . import __version__, logs
+from .protocol import PROTOCOL_VERSION, PROVIDERS, SERVER_NAME, TOOL_NAMES
+
+if TYPE_CHECKING:
+    from .chat.engine import ChatEngine
+    from .chat.ports import Editor
+    from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+_MESSAGE_TYPES = {
+    logging.DEBUG: types.MessageType.Log,
+    logging.INFO: types.MessageType.Info,
+    logging.WARNING: types.MessageType.Warning,
+    logging.ERROR: types.MessageType.Error,
+}
+
+
+class RyanProtocol(LanguageServerProtocol):
+    """Adds `capabilities.experimental.ryan`, which pygls's capability builder leaves out."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {
+            "ryan": {
+                "protocolVersion": PROTOCOL_VERSION,
+                "tools": list(TOOL_NAMES),
+                "providers": list(PROVIDERS),
+            }
+        }
+        return result
+
+
+class RyanServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(SERVER_NAME, __version__, protocol_cls=RyanProtocol)
+        self.verbose = False
+        self.initialization_options: Any = None
+        self._settings: Settings | None = None
+        self._engine: ChatEngine | None = None
+
+    # -- settings --------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from .settings import Settings
+
+            self._settings = Settings()
+        return self._settings
+
+    def apply_settings(self, raw: Any) -> None:
+        """Merge settings from the editor; report each bad key, keep its last valid value."""
+        from .settings import merge
+
+        merged, errors = merge(self.settings, raw)
+        self._settings = merged
+        logs.register_secret(merged.api_key_value)
+        if not self.verbose:
+            logs.set_level(merged.log_level)
+        if self._engine is not None:
+            self._engine.settings = merged
+        for error in errors:
+            log.error("invalid setting %s", error)
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"Ryan: invalid setting {error}. Keeping its previous value.",
+                )
+            )
+
+    # -- the engine ------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> ChatEngine:
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    def _create_engine(self) -> ChatEngine:
+        from .chat.engine import ChatEngine
+        from .chat.sqlite_store import open_store
+
+        settings = self.settings
+        store, warning = open_store(Path(settings.history_path) if settings.history_path else None)
+        if warning:
+            self.warn(warning)
+        engine = ChatEngine(store, workspace=self.workspace_key(), tools_factory=self._tools)
+        engine.settings = settings
+        return engine
+
+    def _tools(self, settings: Settings, editor: Editor) -> Any:
+        from .tools.registry import ToolRegistry
+        from .tools.workspace import Workspace
+
+        return ToolRegistry(
+            Workspace(self.workspace_roots()), editor, max_read_bytes=settings.tools.max_read_bytes
+        )
+
+    def workspace_roots(self) -> list[Path]:
+        try:
+            workspace = self.workspace
+        except RuntimeError:
+            return []
+        roots = [Path(p) for f in workspace.folders.values() if (p := to_fs_path(f.uri))]
+        if not roots and workspace.root_path:
+            roots = [Path(workspace.root_path)]
+        return roots
+
+    def workspace_key(self) -> str:
+        """Sessions belong to the workspace they were made in: its first root, as a path."""
+        roots = self.workspace_roots()
+        return str(roots[0]) if roots else ""
+
+    def check_store(self) -> None:
+        """Tell the user, once, when history could not be written and lives in memory now."""
+        take = getattr(self.engine.store, "take_warning", None)
+        warning = take() if take else None
+        if warning:
+            self.warn(warning)
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"Ryan: {message}")
+        )
+
+    def send_progress(self, token: Any, value: dict[str, Any]) -> None:
+        """`$/progress` with a plain dict, skipping pygls's attrs round trip (this is the hot path)."""
+        self.protocol._send_data(
+            {"jsonrpc": "2.0", "method": "$/progress", "params": {"token": token, "value": value}}
+        )
+
+    def log_to_editor(self, level: int, message: str) -> None:
+        if self.protocol.writer is None:
+            return
+        self.window_log_message(
+            types.LogMessageParams(type=_MESSAGE_TYPES.get(level, types.MessageType.Error), message=message)
+        )
+
+
+def create_server(*, verbose: bool = False) -> RyanServer:
+    from .features import chat, configuration, models, sessions
+
+    server = RyanServer()
+    server.verbose = verbose
+    handler = logs.EditorLogHandler(server.log_to_editor)
+    logging.getLogger(logs.LOGGER).addHandler(handler)
+    for feature in (configuration, chat, models, sessions):
+        feature.register(server)
+    return server

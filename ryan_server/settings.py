@@ -1,0 +1,159 @@
+"""Ryan's settings: one pydantic model, camelCase on the wire, merged key by key.
+
+Editors send settings at `initialize`, on `workspace/didChangeConfiguration` and in answer to
+`workspace/configuration`. A bad key must not cost the user the good keys beside it, so `merge`
+validates each key on its own: a key that fails keeps its last valid value and is reported.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434"
+OPENAI_DEFAULT_URL = "http://127.0.0.1:8080/v1"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", validate_assignment=True
+    )
+
+
+class StreamingSettings(_Section):
+    enabled: bool = True
+    update_interval_ms: int = Field(50, ge=0, le=10_000)
+    fallback_on_error: bool = True
+    retry_attempts: int = Field(3, ge=0, le=10)
+    retry_delay_ms: int = Field(1000, ge=0, le=60_000)
+
+
+class ToolSettings(_Section):
+    enabled: bool = True
+    auto_approve: list[str] = Field(default_factory=lambda: ["list_files", "read_file", "search_files"])
+    max_steps: int = Field(20, ge=1, le=200)
+    max_read_bytes: int = Field(1_000_000, ge=1, le=100_000_000)
+
+
+class Settings(_Section):
+    provider: Literal["ollama", "openai"] = "ollama"
+    base_url: str | None = None
+    api_key: SecretStr | None = Field(default_factory=lambda: _env_secret("RYAN_API_KEY"))
+    model: str | None = None
+    system_prompt: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    think: bool | Literal["low", "medium", "high"] | None = None
+    request_timeout: float = Field(60.0, gt=0, le=3600)
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
+    history_path: str | None = Field(default_factory=lambda: os.environ.get("RYAN_HISTORY") or None)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("model", "system_prompt", "history_path")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def effective_base_url(self) -> str:
+        """The backend address: the setting, else `$OLLAMA_HOST` for Ollama, else the default."""
+        if self.base_url:
+            return self.base_url
+        if self.provider == "ollama":
+            host = os.environ.get("OLLAMA_HOST", "").strip()
+            return _normalise_ollama_host(host) if host else OLLAMA_DEFAULT_URL
+        return OPENAI_DEFAULT_URL
+
+    @property
+    def api_key_value(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def _env_secret(name: str) -> SecretStr | None:
+    value = os.environ.get(name)
+    return SecretStr(value) if value else None
+
+
+def _normalise_ollama_host(host: str) -> str:
+    """`OLLAMA_HOST` may be `0.0.0.0`, `host`, `host:port` or a URL, as the ollama CLI accepts."""
+    if "://" in host:
+        return host.rstrip("/")
+    host = host.rstrip("/")
+    name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+    if name in ("", "0.0.0.0"):
+        name = "127.0.0.1"
+    return f"http://{name}:{port or 11434}"
+
+
+_SECTIONS = {"streaming": StreamingSettings, "tools": ToolSettings}
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return str(first.get("msg", "invalid value"))
+
+
+def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
+    """Apply the keys of `incoming` (wire form) to `current`; return the result and one error per bad key.
+
+    Unknown keys are reported too, so a typo does not silently do nothing.
+    """
+    if incoming is None:
+        return current, []
+    if not isinstance(incoming, dict):
+        return current, [f"ryan: settings must be an object, got {type(incoming).__name__}"]
+    result = current.model_copy(deep=True)
+    errors: list[str] = []
+    fields_by_alias = {info.alias or name: name for name, info in Settings.model_fields.items()}
+    for key, value in incoming.items():
+        name = fields_by_alias.get(key) or (key if key in Settings.model_fields else None)
+        if name is None:
+            errors.append(f"ryan.{key}: unknown setting")
+            continue
+        if name in _SECTIONS:
+            section = getattr(result, name)
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                errors.append(f"ryan.{key}: must be an object")
+                continue
+            section_fields = {
+                info.alias or field: field for field, info in _SECTIONS[name].model_fields.items()
+            }
+            for sub_key, sub_value in value.items():
+                field = section_fields.get(sub_key) or (
+                    sub_key if sub_key in _SECTIONS[name].model_fields else None
+                )
+                if field is None:
+                    errors.append(f"ryan.{key}.{sub_key}: unknown setting")
+                    continue
+                try:
+                    setattr(section, field, sub_value)
+                except ValidationError as error:
+                    errors.append(f"ryan.{key}.{sub_key}: {_describe(error)} (got {sub_value!r})")
+            continue
+        try:
+            setattr(result, name, value)
+        except ValidationError as error:
+            shown = "***" if name == "api_key" else repr(value)
+            errors.append(f"ryan.{key}: {_describe(error)} (got {shown})")
+    return result, errors
