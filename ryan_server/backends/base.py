@@ -144,6 +144,7 @@ class Backend(ABC):
             f"{self.label} answered HTTP {status}: {detail}.{advice}",
             status=status,
             retryable=retryable,
+            fallback_ok=status not in (401, 403, 429),  # asking without streaming cannot fix these
         )
 
     async def get_json(self, url: str) -> Any:

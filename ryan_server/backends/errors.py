@@ -65,9 +65,22 @@ class ToolsUnsupported(BackendFailure):
         self.model = model
 
 
-def connect_reason(error: Exception) -> str:
-    """A short, human reason from an httpx connect error ("connection refused", "name not found")."""
-    text = str(error).lower()
+def connect_reason(error: BaseException) -> str:
+    """A short, human reason from an httpx connect error ("connection refused", "name not found").
+
+    httpx often says only "All connection attempts failed"; the OS error is further down the chain.
+    """
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, BaseExceptionGroup):
+            cause = cause.exceptions[0]
+    text = " ".join(str(e) for e in chain).lower()
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
     for needle, reason in (
         ("refused", "connection refused"),
         ("name or service not known", "host name not found"),
@@ -80,4 +93,4 @@ def connect_reason(error: Exception) -> str:
     ):
         if needle in text:
             return reason
-    return text.strip() or type(error).__name__
+    return str(error).strip().lower() or type(error).__name__

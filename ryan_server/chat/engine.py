@@ -420,7 +420,7 @@ class ChatEngine:
             coalescer.close()
             checkpoint(MessageStatus.INTERRUPTED)
             raise
-        coalescer.flush()
+        await coalescer.drain()
         record.tool_calls = [
             {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"} for c in calls
         ] or None

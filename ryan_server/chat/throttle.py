@@ -3,7 +3,7 @@ interval, never reordered.
 
 Editors redraw on every notification; a model can emit hundreds of deltas a second. Text of one kind
 (content or thinking) is buffered and flushed when the interval has passed, by a timer when the
-stream pauses, and immediately when the kind changes or something else must be sent after it.
+stream pauses, when the kind changes, and at the end of a turn once the interval has passed.
 """
 
 from __future__ import annotations
@@ -46,6 +46,14 @@ class Coalescer:
             self._parts = []
             self._send({"kind": self._kind, "text": text})
             self._last_flush = self._clock() if now is None else now
+
+    async def drain(self) -> None:
+        """Flush what is buffered, waiting out the interval first so the pace holds to the end."""
+        if self._parts:
+            wait = self._last_flush + self._interval - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.flush()
 
     def close(self) -> None:
         """Flush and stop: nothing is sent after this."""

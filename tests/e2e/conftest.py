@@ -130,7 +130,9 @@ class Chat:
         body = {"partialResultToken": self.token, **params}
         if self.work_token:
             body["workDoneToken"] = self.work_token
-        self.future = client.protocol.send_request_async("ryan/chat", body, msg_id=self.id)
+        self.future = asyncio.ensure_future(
+            client.protocol.send_request_async("ryan/chat", body, msg_id=self.id)
+        )
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -143,7 +145,7 @@ class Chat:
         return "".join(e["text"] for e in self.events if e["kind"] == kind)
 
     def cancel(self) -> None:
-        self.client.protocol.notify("$/cancelRequest", {"id": self.id})
+        self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=self.id))
 
     async def result(self, timeout: float = 15) -> dict[str, Any]:
         return plain(await asyncio.wait_for(self.future, timeout))

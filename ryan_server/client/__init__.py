@@ -1,0 +1,1 @@
+"""The terminal client `ryan`: it talks to `ryan-server` over stdio like any editor does."""

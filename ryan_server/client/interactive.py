@@ -1,0 +1,173 @@
+"""`ryan` with no arguments: an interactive chat that continues one session across turns.
+
+The prompt is read with `input()` (GNU readline: editing and a history file in the user's data
+dir) while the event loop is idle; each turn then runs on the same loop and server. Ctrl-C during an
+answer cancels it (`$/cancelRequest`) and returns to the prompt; Ctrl-C at the prompt clears the
+line; Ctrl-D quits. A line ending in `\\` continues on the next line; `\"\"\"` opens and closes a block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from rich.console import Console
+from rich.text import Text
+
+from ryan_server import protocol as wire
+from ryan_server.client.cli import APP, EXIT_ERROR, EXIT_OK, make_client, resolve_session
+from ryan_server.client.output import RichPrinter, describe_message, make_approver
+from ryan_server.client.rpc import RpcError, RyanClient
+
+PROMPT = "you> "
+CONTINUATION = "...  "
+BLOCK = '"""'
+
+
+def history_file() -> Path:
+    return Path(platformdirs.user_data_dir(APP)) / "prompt_history"
+
+
+def _setup_readline() -> Path | None:
+    try:
+        import readline
+    except ImportError:  # not on every platform; input() still works
+        return None
+    path = history_file()
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            readline.read_history_file(path)
+    readline.set_history_length(2000)
+    return path
+
+
+def _save_readline(path: Path | None) -> None:
+    if path is None:
+        return
+    import readline
+
+    with contextlib.suppress(OSError):
+        readline.write_history_file(path)
+
+
+def read_message() -> str:
+    """One message: a line, `\\`-continued lines, or a `\"\"\"` block. Raises EOFError / KeyboardInterrupt."""
+    line = input(PROMPT)
+    stripped = line.strip()
+    if stripped.startswith(BLOCK):
+        rest = stripped[len(BLOCK) :]
+        if rest.endswith(BLOCK) and len(rest) >= len(BLOCK):
+            return rest[: -len(BLOCK)]
+        lines = [rest] if rest else []
+        while True:
+            nxt = input(CONTINUATION)
+            if nxt.rstrip().endswith(BLOCK):
+                last = nxt.rstrip()[: -len(BLOCK)]
+                if last:
+                    lines.append(last)
+                return "\n".join(lines)
+            lines.append(nxt)
+    parts: list[str] = []
+    while line.endswith("\\"):
+        parts.append(line[:-1])
+        line = input(CONTINUATION)
+    parts.append(line)
+    return "\n".join(parts)
+
+
+class Chat:
+    """The conversation state shared by the turns."""
+
+    def __init__(self, client: RyanClient, console: Console, args: argparse.Namespace) -> None:
+        self.client = client
+        self.console = console
+        self.args = args
+        self.session_id: str | None = None
+        self.cancel: asyncio.Event | None = None
+        self.printer = RichPrinter(console, verbose=args.verbose)
+        client.message_sink = lambda kind, level, message: self.printer.status(
+            describe_message(level, message), style="red" if level == 1 else "yellow"
+        )
+        client.approver = make_approver(
+            yes=args.yes,
+            status=lambda line: self.printer.status(line, style="yellow"),
+            before_prompt=self.printer.before_prompt,
+            cancel=lambda: self.cancel,
+        )
+
+    async def turn(self, prompt: str) -> None:
+        self.cancel = asyncio.Event()
+        self.printer = RichPrinter(self.console, verbose=self.args.verbose)
+        params: dict[str, Any] = {"prompt": prompt}
+        if self.session_id:
+            params["sessionId"] = self.session_id
+        if self.args.model:
+            params["model"] = self.args.model
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self.cancel.set)
+        try:
+            result = await self.client.chat(params, self.printer.on_event, self.cancel)
+        except RpcError as exc:
+            interrupted = self.cancel.is_set() and exc.code == wire.ErrorCode.REQUEST_CANCELLED
+            self.printer.fail(exc, interrupted=interrupted)
+        else:
+            self.printer.finish(result)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            self.session_id = self.printer.session_id or self.session_id
+            self.cancel = None
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    loop = asyncio.new_event_loop()
+    client = make_client(args)
+    history: Path | None = None
+    try:
+        try:
+            loop.run_until_complete(client.start())
+            chat = Chat(client, console, args)
+            chat.session_id = loop.run_until_complete(resolve_session(client, args.session))
+        except RpcError as exc:
+            print(f"ryan: {exc.message}", file=sys.stderr)
+            return EXIT_ERROR
+        history = _setup_readline()
+        where = f"continuing session {chat.session_id[:12]}" if chat.session_id else "new session"
+        console.print(
+            Text(f"Ryan · {where} · Ctrl-C stops an answer, Ctrl-D quits, /new starts over", style="dim")
+        )
+        while True:
+            try:
+                message = read_message()
+            except EOFError:
+                console.print()
+                break
+            except KeyboardInterrupt:
+                console.print()
+                continue
+            command = message.strip()
+            if not command:
+                continue
+            if command in ("/quit", "/exit"):
+                break
+            if command == "/new":
+                chat.session_id = None
+                console.print(Text("new session", style="dim"))
+                continue
+            loop.run_until_complete(chat.turn(message))
+            if not client.server_alive:
+                print(f"ryan: {client.server_exit_message()}", file=sys.stderr)
+                return EXIT_ERROR
+        return EXIT_OK
+    finally:
+        _save_readline(history)
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(client.close())
+        loop.close()

@@ -1,0 +1,162 @@
+"""`ryan` with no arguments, driven through a pseudo-terminal: stream, approvals, Ctrl-C, Ctrl-D."""
+
+from __future__ import annotations
+
+import pexpect
+
+from tests.e2e.client.conftest import Ryan
+from tests.fakes.llm_server import Reply, Text, Think, ToolCall
+
+PROMPT = "you> "
+
+
+def start(ryan: Ryan, *args: str) -> pexpect.spawn:
+    child = ryan.spawn(*args)
+    child.expect_exact(PROMPT)
+    return child
+
+
+def quit_(child: pexpect.spawn) -> int | None:
+    child.sendeof()
+    child.expect(pexpect.EOF, timeout=10)
+    child.close()
+    return child.exitstatus
+
+
+def test_streams_and_continues_the_session(ryan: Ryan) -> None:
+    ryan.llm.enqueue(
+        Reply([Think("pondering"), Text("Hel"), Text("lo "), Text("**world**")], delay=0.05),
+        Reply([Text("second answer")]),
+    )
+    child = start(ryan)
+    child.sendline("hi there")
+    child.expect("pondering")
+    child.expect("Hello")
+    child.expect("world")
+    child.expect_exact(PROMPT)
+    child.sendline("and again")
+    child.expect("second answer")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    _first, second = ryan.llm.chat_requests
+    said = [(m["role"], m.get("content")) for m in second.json["messages"]]
+    assert ("user", "hi there") in said and ("assistant", "Hello **world**") in said
+    assert said[-1] == ("user", "and again")
+    assert (ryan.home / ".local/share/ryan/prompt_history").exists()
+
+
+def test_multi_line_input(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("one")]), Reply([Text("two")]))
+    child = start(ryan)
+    child.sendline("first line \\")
+    child.sendline("second line")
+    child.expect("one")
+    child.expect_exact(PROMPT)
+    child.sendline('"""')
+    child.sendline("block a")
+    child.sendline("block b")
+    child.sendline('"""')
+    child.expect("two")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    prompts = [r.json["messages"][-1]["content"] for r in ryan.llm.chat_requests]
+    assert prompts == ["first line \nsecond line", "block a\nblock b"]
+
+
+def test_ctrl_c_stops_the_answer_and_returns_to_the_prompt(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("first ")] + [Text("more ")] * 200, delay=0.1), Reply([Text("after")]))
+    child = start(ryan)
+    child.sendline("long answer please")
+    child.expect("first")
+    child.sendintr()
+    child.expect_exact("(stopped)")
+    child.expect_exact(PROMPT)
+    assert ryan.llm.wait_disconnect(5)
+    child.sendline("next")
+    child.expect("after")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    # the same session continues, with the interrupted answer in its history
+    said = [(m["role"], m.get("content") or "") for m in ryan.llm.chat_requests[-1].json["messages"]]
+    assert ("user", "long answer please") in said
+
+
+def test_ctrl_c_at_the_prompt_and_ctrl_d(ryan: Ryan) -> None:
+    child = start(ryan)
+    child.send("half typed")
+    child.sendintr()
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    assert ryan.llm.chat_requests == []
+
+
+def test_backend_down_keeps_the_prompt(ryan: Ryan, dead_url: str) -> None:
+    child = ryan.spawn(base_url=dead_url)
+    child.expect_exact(PROMPT)
+    child.sendline("hello")
+    child.expect("Cannot connect")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+
+
+def test_approve_and_deny(ryan: Ryan, needs_write_file: None) -> None:
+    ryan.llm.enqueue(
+        Reply([ToolCall("write_file", {"path": "a.txt", "content": "hi"})]),
+        Reply([Text("wrote it")]),
+        Reply([ToolCall("write_file", {"path": "b.txt", "content": "no"})]),
+        Reply([Text("fine, not written")]),
+    )
+    child = start(ryan)
+    child.sendline("write a.txt")
+    child.expect_exact("allow for [s]ession")
+    child.sendline("a")
+    child.expect("wrote it")
+    child.expect_exact(PROMPT)
+    assert (ryan.workspace / "a.txt").read_text() == "hi"
+    child.sendline("write b.txt")
+    child.expect_exact("allow for [s]ession")
+    child.sendline("d")
+    child.expect("denied")
+    child.expect("fine, not written")
+    child.expect_exact(PROMPT)
+    assert not (ryan.workspace / "b.txt").exists()
+    assert quit_(child) == 0
+
+
+def test_ctrl_c_while_asking(ryan: Ryan, needs_write_file: None) -> None:
+    ryan.llm.enqueue(Reply([ToolCall("write_file", {"path": "a.txt", "content": "hi"})]), Reply([Text("x")]))
+    child = start(ryan)
+    child.sendline("write a.txt")
+    child.expect_exact("allow for [s]ession")
+    child.sendintr()
+    child.expect_exact(PROMPT)
+    assert not (ryan.workspace / "a.txt").exists()
+    assert quit_(child) == 0
+
+
+def test_new_starts_another_session(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("one")]), Reply([Text("two")]))
+    child = start(ryan)
+    child.sendline("first")
+    child.expect("one")
+    child.expect_exact(PROMPT)
+    child.sendline("/new")
+    child.expect_exact(PROMPT)
+    child.sendline("second")
+    child.expect("two")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    said = [m.get("content") for m in ryan.llm.chat_requests[-1].json["messages"]]
+    assert "first" not in said and said[-1] == "second"
+
+
+def test_session_last_in_interactive_mode(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("Nice to meet you")]), Reply([Text("Ada")]))
+    assert ryan.run("chat", "my name is Ada").returncode == 0
+    child = start(ryan, "--session", "last")
+    child.sendline("who am I?")
+    child.expect("Ada")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    said = [(m["role"], m.get("content")) for m in ryan.llm.chat_requests[-1].json["messages"]]
+    assert ("user", "my name is Ada") in said and said[-1] == ("user", "who am I?")
