@@ -196,6 +196,13 @@ async def run_with_client(args: argparse.Namespace, body: Callable[[RyanClient],
         await client.close()
 
 
+def _silence_stdout() -> None:
+    """The reader of our stdout left: point it at /dev/null so later writes and the final flush are quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _interrupt(cancel: asyncio.Event) -> None:
     """First Ctrl-C cancels the answer (and waits briefly for the server); a second one quits at once."""
     if cancel.is_set():
@@ -233,16 +240,33 @@ async def cmd_chat(args: argparse.Namespace) -> int:
             params["sessionId"] = session_id
         if args.model:
             params["model"] = args.model
+        broken = False
+
+        def on_event(event: dict[str, Any]) -> None:
+            nonlocal broken
+            if broken:
+                return
+            try:
+                printer.on_event(event)
+            except BrokenPipeError:  # `ryan chat ... | head`: stop the model, nobody reads on
+                broken = True
+                _silence_stdout()
+                cancel.set()
+
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, _interrupt, cancel)
         try:
-            result = await client.chat(params, printer.on_event, cancel)
+            result = await client.chat(params, on_event, cancel)
         except RpcError as exc:
+            if broken:
+                return EXIT_ERROR
             interrupted = cancel.is_set() and exc.code == wire.ErrorCode.REQUEST_CANCELLED
             printer.fail(exc, interrupted=interrupted)
             return EXIT_INTERRUPTED if interrupted else EXIT_ERROR
         finally:
             loop.remove_signal_handler(signal.SIGINT)
+        if broken:
+            return EXIT_ERROR
         printer.finish(result)
         return EXIT_INTERRUPTED if cancel.is_set() else EXIT_OK
 
@@ -487,9 +511,7 @@ def main(argv: list[str] | None = None) -> int:
         print(file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # `ryan chat ... | head`: the reader left. Point stdout at /dev/null so the final flush is quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_ERROR
 
 

@@ -98,7 +98,7 @@ class Chat:
         client.approver = make_approver(
             yes=args.yes,
             status=lambda line: self.printer.status(line, style="yellow"),
-            before_prompt=self.printer.before_prompt,
+            before_prompt=lambda: self.printer.before_prompt(),  # the printer of the running turn
             cancel=lambda: self.cancel,
         )
 

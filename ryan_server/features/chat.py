@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from ..protocol import CHAT, EventKind
 from . import rpc_error, validate
@@ -92,7 +94,7 @@ class LspEditor:
         can_edit, can_create = self._capabilities()
         if not can_edit or (old_text is None and not can_create):
             return False
-        uri = path.as_uri()
+        uri = self._uri(path)
         change = minimal_edit(old_text or "", new_text)
         text_edit = types.TextEdit(
             range=types.Range(
@@ -126,8 +128,20 @@ class LspEditor:
         changes.append(types.TextDocumentEdit(text_document=identifier, edits=[edit]))
         return types.WorkspaceEdit(document_changes=changes)
 
+    def _uri(self, path: Path) -> str:
+        """The uri under which the editor has `path` open (it may name it through a symlink)."""
+        uri = path.as_uri()
+        documents = self._ls.workspace.text_documents
+        if uri in documents:
+            return uri
+        for open_uri in documents:
+            fs_path = to_fs_path(open_uri)
+            if fs_path and os.path.realpath(fs_path) == str(path):
+                return open_uri
+        return uri
+
     def open_text(self, path: Path) -> str | None:
-        document = self._ls.workspace.text_documents.get(path.as_uri())
+        document = self._ls.workspace.text_documents.get(self._uri(path))
         return document.source if document is not None else None
 
 

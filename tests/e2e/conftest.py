@@ -49,9 +49,12 @@ def make_client() -> LanguageClient:
             client.events[params.token].append(value)  # type: ignore[attr-defined]
             client.event_times[params.token].append(asyncio.get_running_loop().time())  # type: ignore[attr-defined]
 
+    client.approval_delay = 0.0  # type: ignore[attr-defined]
+
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def on_request(client: LanguageClient, params: types.ShowMessageRequestParams) -> Any:
+    async def on_request(client: LanguageClient, params: types.ShowMessageRequestParams) -> Any:
         client.approval_requests.append(params)  # type: ignore[attr-defined]
+        await asyncio.sleep(client.approval_delay)  # type: ignore[attr-defined]
         answer = client.answers.popleft() if client.answers else None  # type: ignore[attr-defined]
         return types.MessageActionItem(title=answer) if answer else None
 
@@ -89,14 +92,16 @@ def base_settings(llm: FakeLLM, tmp_path: Path) -> dict[str, Any]:
         "baseUrl": llm.url,
         "historyPath": str(tmp_path / "history.sqlite3"),
         "streaming": {"retryDelayMs": 10, "updateIntervalMs": 20},
-        "tools": {"enabled": False},
     }
 
 
-async def start(client: LanguageClient, capabilities: str, root: Path, options: dict[str, Any]) -> types.InitializeResult:
+async def start(
+    client: LanguageClient, capabilities: str | types.ClientCapabilities, root: Path, options: dict[str, Any]
+) -> types.InitializeResult:
+    caps = client_capabilities(capabilities) if isinstance(capabilities, str) else capabilities
     return await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities(capabilities),
+            capabilities=caps,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
             initialization_options=options,

@@ -200,3 +200,26 @@ def test_server_warnings_go_to_stderr(ryan: Ryan, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "history" in done.stderr and "warning" in done.stderr
     assert [json.loads(line)["kind"] for line in done.stdout.splitlines()][-1] == "result"
+
+
+def test_asks_inline_on_a_terminal(ryan: Ryan, needs_write_file: None) -> None:
+    ryan.llm.enqueue(
+        Reply([ToolCall("write_file", {"path": "a.txt", "content": "hi"})]), Reply([Text("all done")])
+    )
+    child = ryan.spawn("chat", "write a.txt")
+    child.expect_exact("[a]llow / allow for [s]ession / [d]eny")
+    child.sendline("a")
+    child.expect("all done")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (ryan.workspace / "a.txt").read_text() == "hi"
+
+
+def test_readme_first_command_without_ollama(ryan: Ryan, dead_url: str) -> None:
+    """`ryan chat "hello"` with no flags, $OLLAMA_HOST pointing where nothing listens."""
+    ryan.env["OLLAMA_HOST"] = dead_url
+    done = ryan.run("chat", "hello", base_url="")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Cannot connect to Ollama" in done.stderr and "ollama serve" in done.stderr
