@@ -26,6 +26,7 @@ from .base import (
     parse_arguments,
 )
 from .errors import BackendError, ModelNotFound, ToolsUnsupported
+from .lines import iter_lines
 
 _loads = json.loads
 
@@ -55,7 +56,7 @@ class OllamaBackend(Backend):
                 if response.status_code >= 400:
                     await self._raise_for_status(request, response.status_code, await response.aread())
                 finished = False
-                async for line in response.aiter_lines():
+                async for line in iter_lines(response):
                     if not line:
                         continue
                     try:

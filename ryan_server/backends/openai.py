@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource
 
 from .base import (
     Backend,
@@ -27,6 +26,7 @@ from .base import (
     parse_arguments,
 )
 from .errors import BackendError, ModelNotFound
+from .lines import iter_sse_data
 
 _loads = json.loads
 _REASONING_KEYS = ("reasoning_content", "reasoning")
@@ -61,9 +61,8 @@ class OpenAIBackend(Backend):
                 if response.status_code >= 400:
                     await self._raise_for_status(request, response.status_code, await response.aread())
                 finished = False
-                async for sse in EventSource(response).aiter_sse():
-                    data = sse.data
-                    if data == "[DONE]":
+                async for data in iter_sse_data(response):
+                    if data == b"[DONE]":
                         finished = True
                         break
                     if not data:
@@ -78,7 +77,7 @@ class OpenAIBackend(Backend):
                     if chunk.get("error"):
                         raise BackendError(
                             f"The OpenAI-compatible server reported an error mid-answer: "
-                            f"{error_detail(data.encode())}"
+                            f"{error_detail(data)}"
                         )
                     if chunk.get("usage"):
                         usage = chunk["usage"]
