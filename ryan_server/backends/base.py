@@ -83,8 +83,11 @@ class Backend(ABC):
         )
 
     @abstractmethod
-    def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
-        """Stream one turn. Leaving the iterator early closes the HTTP response (the model stops)."""
+    def stream(self, request: ChatRequest) -> AsyncIterator[list[Delta]]:
+        """Stream one turn as batches of deltas, one batch per network read.
+
+        Leaving the iterator early closes the HTTP response, so the model stops generating.
+        """
 
     @abstractmethod
     async def complete(self, request: ChatRequest) -> list[Delta]:

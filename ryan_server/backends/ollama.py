@@ -49,37 +49,42 @@ class OllamaBackend(Backend):
             body["tools"] = request.tools
         return body
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+    async def stream(self, request: ChatRequest) -> AsyncIterator[list[Delta]]:
         url = self.base_url + "/api/chat"
         try:
             async with self.client.stream("POST", url, json=self._body(request, stream=True)) as response:
                 if response.status_code >= 400:
                     await self._raise_for_status(request, response.status_code, await response.aread())
                 finished = False
-                async for line in iter_lines(response):
-                    if not line:
-                        continue
-                    try:
-                        chunk = _loads(line)
-                        message = chunk.get("message")
-                    except (ValueError, AttributeError):
-                        raise BackendError(f"Ollama sent malformed data: {line[:200]!r}") from None
-                    if message:
-                        thinking = message.get("thinking")
-                        if thinking:
-                            yield Thinking(thinking)
-                        content = message.get("content")
-                        if content:
-                            yield Text(content)
-                        calls = message.get("tool_calls")
-                        if calls:
-                            for call in _tool_calls(calls):
-                                yield call
-                    if chunk.get("done"):
-                        finished = True
-                        yield _done(chunk)
-                    elif "error" in chunk:
-                        raise BackendError(f"Ollama reported an error mid-answer: {chunk['error']}")
+                async for lines in iter_lines(response):
+                    batch: list[Delta] = []
+                    for line in lines:
+                        if not line:
+                            continue
+                        try:
+                            chunk = _loads(line)
+                            message = chunk.get("message")
+                        except (ValueError, AttributeError):
+                            if batch:
+                                yield batch
+                            raise BackendError(f"Ollama sent malformed data: {line[:200]!r}") from None
+                        if message:
+                            if "thinking" in message and message["thinking"]:
+                                batch.append(Thinking(message["thinking"]))
+                            content = message.get("content")
+                            if content:
+                                batch.append(Text(content))
+                            if "tool_calls" in message and message["tool_calls"]:
+                                batch.extend(_tool_calls(message["tool_calls"]))
+                        if chunk.get("done"):
+                            finished = True
+                            batch.append(_done(chunk))
+                        elif "error" in chunk:
+                            if batch:
+                                yield batch
+                            raise BackendError(f"Ollama reported an error mid-answer: {chunk['error']}")
+                    if batch:
+                        yield batch
                 if not finished:
                     raise BackendError("Ollama ended the stream before the answer was complete.")
         except httpx.TransportError as error:

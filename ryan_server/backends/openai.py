@@ -51,7 +51,7 @@ class OpenAIBackend(Backend):
             body["tools"] = request.tools
         return body
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[Delta]:
+    async def stream(self, request: ChatRequest) -> AsyncIterator[list[Delta]]:
         url = self.base_url + "/chat/completions"
         calls: dict[int, dict[str, Any]] = {}
         reason: str | None = None
@@ -61,50 +61,54 @@ class OpenAIBackend(Backend):
                 if response.status_code >= 400:
                     await self._raise_for_status(request, response.status_code, await response.aread())
                 finished = False
-                async for data in iter_sse_data(response):
-                    if data == b"[DONE]":
-                        finished = True
+                async for events in iter_sse_data(response):
+                    batch: list[Delta] = []
+                    for data in events:
+                        if data == "[DONE]":
+                            finished = True
+                            break
+                        try:
+                            chunk = _loads(data)
+                            choices = chunk.get("choices")
+                            failure = chunk.get("error")
+                        except (ValueError, AttributeError):
+                            failure = f"malformed data: {data[:200]!r}"
+                        if failure:
+                            if batch:
+                                yield batch
+                            raise BackendError(
+                                "The OpenAI-compatible server sent "
+                                + (failure if isinstance(failure, str) else
+                                   f"an error mid-answer: {error_detail(data.encode())}")
+                            )
+                        if chunk.get("usage"):
+                            usage = chunk["usage"]
+                        if not choices:
+                            continue
+                        choice = choices[0]
+                        delta = choice.get("delta") or {}
+                        for key in _REASONING_KEYS:
+                            thinking = delta.get(key)
+                            if thinking:
+                                batch.append(Thinking(thinking))
+                        content = delta.get("content")
+                        if content:
+                            batch.append(Text(content))
+                        if delta.get("tool_calls"):
+                            _collect(calls, delta["tool_calls"])
+                        if choice.get("finish_reason"):
+                            reason = choice["finish_reason"]
+                    if batch:
+                        yield batch
+                    if finished:
                         break
-                    if not data:
-                        continue
-                    try:
-                        chunk = _loads(data)
-                        choices = chunk.get("choices")
-                    except (ValueError, AttributeError):
-                        raise BackendError(
-                            f"The OpenAI-compatible server sent malformed data: {data[:200]!r}"
-                        ) from None
-                    if chunk.get("error"):
-                        raise BackendError(
-                            f"The OpenAI-compatible server reported an error mid-answer: "
-                            f"{error_detail(data)}"
-                        )
-                    if chunk.get("usage"):
-                        usage = chunk["usage"]
-                    if not choices:
-                        continue
-                    choice = choices[0]
-                    delta = choice.get("delta") or {}
-                    for key in _REASONING_KEYS:
-                        thinking = delta.get(key)
-                        if thinking:
-                            yield Thinking(thinking)
-                    content = delta.get("content")
-                    if content:
-                        yield Text(content)
-                    if delta.get("tool_calls"):
-                        _collect(calls, delta["tool_calls"])
-                    if choice.get("finish_reason"):
-                        reason = choice["finish_reason"]
                 if not finished and reason is None:
                     raise BackendError(
                         "The OpenAI-compatible server ended the stream before the answer was complete."
                     )
         except httpx.TransportError as error:
             raise self.transport_failure(error) from error
-        for call in _finish(calls):
-            yield call
-        yield _done(reason, usage)
+        yield [*_finish(calls), _done(reason, usage)]
 
     async def complete(self, request: ChatRequest) -> list[Delta]:
         try:

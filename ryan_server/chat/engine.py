@@ -27,6 +27,7 @@ from .store import MessageRecord, SessionRecord, Store
 from .throttle import Coalescer
 
 log = logging.getLogger(__name__)
+CONTENT, THINKING = EventKind.CONTENT, EventKind.THINKING
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are Ryan, a coding assistant inside the user's editor. Answer concisely in Markdown. "
@@ -290,7 +291,6 @@ class ChatEngine:
             if steps >= settings.tools.max_steps:
                 request.stop_reason = StopReason.MAX_STEPS
                 break
-            request.turn_start = len(request.content)
 
         total = time.perf_counter() - request.started
         first_ms = (request.first_token - request.started) * 1000 if request.first_token else None
@@ -327,10 +327,12 @@ class ChatEngine:
         """
         sink = request.sink
         coalescer = Coalescer(sink.event, settings.streaming.update_interval_ms)
+        push = coalescer.push
         record = MessageRecord(role="assistant", content="", status=MessageStatus.STREAMING)
         self.store.append_message(request.session.session_id, record)
-        text: list[str] = []
-        thinking: list[str] = []
+        content, thinking = request.content, request.thinking
+        request.turn_start = content_start = len(content)
+        thinking_start = len(thinking)
         calls: list[ToolCall] = []
         deltas = 0
         streaming = settings.streaming.enabled
@@ -339,8 +341,8 @@ class ChatEngine:
         sink.status("generating…")
 
         def checkpoint(status: str) -> None:
-            record.content = "".join(text)
-            record.thinking = "".join(thinking) or None
+            record.content = "".join(content[content_start:])
+            record.thinking = "".join(thinking[thinking_start:]) or None
             record.status = status
             self.store.update_message(record)
 
@@ -348,28 +350,40 @@ class ChatEngine:
             while True:
                 try:
                     stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
-                    async for delta in stream:
-                        kind = delta.__class__
-                        if kind is Text:
-                            deltas += 1
-                            text.append(delta.text)  # type: ignore[union-attr]
-                            request.content.append(delta.text)  # type: ignore[union-attr]
-                            coalescer.push(EventKind.CONTENT, delta.text)  # type: ignore[union-attr]
-                        elif kind is Thinking:
-                            deltas += 1
-                            thinking.append(delta.text)  # type: ignore[union-attr]
-                            request.thinking.append(delta.text)  # type: ignore[union-attr]
-                            coalescer.push(EventKind.THINKING, delta.text)  # type: ignore[union-attr]
-                        elif kind is ToolCall:
-                            calls.append(delta)  # type: ignore[arg-type]
-                            continue
-                        else:
-                            assert isinstance(delta, Done)
-                            self._account(request, delta, deltas)
-                            continue
-                        if request.first_token is None:
+                    async for batch in stream:
+                        # The hot loop: consecutive deltas of one kind in a batch (one network read)
+                        # are kept as a run and handed to the coalescer once.
+                        run: list[str] = []
+                        run_kind = None
+                        for delta in batch:
+                            cls = delta.__class__
+                            if cls is Text or cls is Thinking:
+                                kind = CONTENT if cls is Text else THINKING
+                                if kind is not run_kind:
+                                    if run:
+                                        deltas += len(run)
+                                        (content if run_kind is CONTENT else thinking).extend(run)
+                                        push(run_kind, "".join(run))  # type: ignore[arg-type]
+                                    run, run_kind = [], kind
+                                run.append(delta.text)  # type: ignore[union-attr]
+                                continue
+                            if run:
+                                deltas += len(run)
+                                (content if run_kind is CONTENT else thinking).extend(run)
+                                push(run_kind, "".join(run))  # type: ignore[arg-type]
+                                run, run_kind = [], None
+                            if cls is ToolCall:
+                                calls.append(delta)  # type: ignore[arg-type]
+                            else:
+                                assert isinstance(delta, Done)
+                                self._account(request, delta, deltas)
+                        if run:
+                            deltas += len(run)
+                            (content if run_kind is CONTENT else thinking).extend(run)
+                            push(run_kind, "".join(run))  # type: ignore[arg-type]
+                        if request.first_token is None and deltas:
                             request.first_token = time.perf_counter()
-                        if deltas & 63 == 0 and time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                        if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                             last_checkpoint = time.monotonic()
                             checkpoint(MessageStatus.STREAMING)
                     break
@@ -552,8 +566,7 @@ class _ToolFailure(Exception):
 
 
 async def _replay(deltas: list[Any]) -> Any:
-    for delta in deltas:
-        yield delta
+    yield deltas
 
 
 def _title(prompt: str) -> str:

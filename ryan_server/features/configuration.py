@@ -47,6 +47,9 @@ def register(server: RyanServer) -> None:
             options = options["ryan"]  # some clients wrap the section in its name
         ls.apply_settings(plain(options) or {})
         await _pull(ls)
+        # Build the engine and its HTTP client now, after the editor has its `initialize` answer and
+        # before the first chat, so that chat does not pay for imports, TLS setup and opening history.
+        ls.engine.backend()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: RyanServer, params: types.DidChangeConfigurationParams) -> None:

@@ -46,7 +46,7 @@ def backend_with(cls: type[Any], chunks: list[bytes], content_type: str) -> Any:
 
 async def collect(backend: Any) -> list[Any]:
     request = ChatRequest(model="m", messages=[{"role": "user", "content": "hi"}])
-    return [delta async for delta in backend.stream(request)]
+    return [delta async for batch in backend.stream(request) for delta in batch]
 
 
 def expected(script: list[tuple[str, str]]) -> list[Any]:

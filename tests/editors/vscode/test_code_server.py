@@ -1,0 +1,336 @@
+"""End to end in a real VS Code: code-server 4.139 (the real workbench and extension host) in headless
+Chromium, with the packaged .vsix installed, the real `ryan-server` over stdio and the scripted FakeLLM.
+
+Needs scripts/setup-vscode.sh (Node 24 and code-server in .tools/) and a packaged
+editors/vscode/ryan-<version>.vsix (editors/vscode/scripts/test.sh builds both); skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from vscode_harness import ARTIFACTS, EXT, ROOT
+
+from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall
+
+TOOLS = ROOT / ".tools"
+NODE24 = TOOLS / "node24" / "node_modules" / "node" / "bin" / "node"
+CODE_SERVER = TOOLS / "code-server" / "node_modules" / "code-server"
+VERSION = json.loads((EXT / "package.json").read_text())["version"]
+VSIX = EXT / f"ryan-{VERSION}.vsix"
+
+
+def ryan_server_command() -> list[str]:
+    """The repository's own server: `<repo>/.venv/bin/ryan-server`, else this Python's."""
+    for candidate in (ROOT / ".venv" / "bin" / "ryan-server", Path(sys.executable).parent / "ryan-server"):
+        if candidate.exists():
+            return [str(candidate)]
+    return [sys.executable, "-m", "ryan_server"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def code_server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{NODE24.parent}:{env.get('PATH', '')}"
+    for var in ("VSCODE_IPC_HOOK_CLI", "ELECTRON_RUN_AS_NODE", "NODE_OPTIONS"):
+        env.pop(var, None)
+    return env
+
+
+pytestmark = pytest.mark.skipif(
+    not (NODE24.exists() and (CODE_SERVER / "out" / "node" / "entry.js").exists()),
+    reason="code-server is not installed: run scripts/setup-vscode.sh",
+)
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[FakeLLM]:
+    with FakeLLM(models=["qwen3:4b", "llama3.2:3b"]) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Iterator[dict[str, Any]]:
+    if not VSIX.exists():
+        subprocess.run(["npm", "run", "-s", "package"], cwd=EXT, check=True)
+    base = tmp_path_factory.mktemp("code-server")
+    user_data, extensions, workspace = base / "user-data", base / "extensions", base / "workspace"
+    for d in (user_data / "User", user_data / "Machine", extensions, workspace / "src"):
+        d.mkdir(parents=True)
+    (workspace / "src" / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    settings = {
+        "security.workspace.trust.enabled": False,
+        "workbench.startupEditor": "none",
+        "chat.disableAIFeatures": True,
+        "workbench.tips.enabled": False,
+        "extensions.autoCheckUpdates": False,
+        "extensions.autoUpdate": False,
+        "telemetry.telemetryLevel": "off",
+        "ryan.server.command": ryan_server_command(),
+        "ryan.baseUrl": llm.url,
+        "ryan.historyPath": str(base / "history.sqlite3"),
+        "ryan.requestTimeout": 10,
+        "ryan.streaming.updateIntervalMs": 20,
+        "ryan.streaming.retryAttempts": 0,
+        "ryan.streaming.fallbackOnError": False,
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+    }
+    # The extension host is "remote" in code-server: machine-scoped settings (ryan.server.*) are read
+    # from the Machine settings (which override the User settings, so only those go there).
+    (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    machine = {k: v for k, v in settings.items() if k.startswith("ryan.server.")}
+    (user_data / "Machine" / "settings.json").write_text(json.dumps(machine, indent=2))
+    entry = str(CODE_SERVER / "out" / "node" / "entry.js")
+    env = code_server_env()
+    common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    subprocess.run(
+        [str(NODE24), entry, *common, "--install-extension", str(VSIX)],
+        env=env, check=True, capture_output=True, timeout=120,
+    )
+    port = free_port()
+    log = (ARTIFACTS / "code-server.log").open("w")
+    proc = subprocess.Popen(
+        [str(NODE24), entry, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
+         "--disable-update-check", *common, str(workspace)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"code-server did not start; see {ARTIFACTS / 'code-server.log'}") from None
+                time.sleep(0.3)
+        yield {"url": url, "workspace": workspace, "user_data": user_data}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(5)
+        log.close()
+
+
+def panel_frame(page: Any, timeout: float = 30.0) -> Any:
+    """The frame inside the webview's nested iframes that holds the Ryan panel."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            with contextlib.suppress(Exception):
+                if frame.query_selector("textarea.input"):
+                    return frame
+        time.sleep(0.25)
+    raise AssertionError("the Ryan panel's webview did not appear")
+
+
+def run_command(page: Any, title: str, timeout: float = 60.0) -> None:
+    """F1, type the title, run the entry (retrying while the workbench is still loading contributions)."""
+    row = (
+        f".quick-input-list .monaco-list-row[aria-label='{title}'],"
+        f" .quick-input-list .monaco-list-row[aria-label^='{title},']"
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        page.keyboard.press("F1")
+        page.wait_for_selector(".quick-input-widget input", state="visible")
+        page.keyboard.type(title)
+        try:
+            page.wait_for_selector(row, timeout=5_000)
+            page.click(row)
+            return
+        except Exception:
+            page.keyboard.press("Escape")
+            if time.monotonic() > deadline:
+                page.screenshot(path=str(ARTIFACTS / "code-server-command-missing.png"))
+                raise
+
+
+def wait_until(frame: Any, script: str, timeout: float = 15.0) -> None:
+    """Polls `script` (a function) in the frame: the panel's CSP forbids eval, so no wait_for_function."""
+    deadline = time.monotonic() + timeout
+    while not frame.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {script}")
+        time.sleep(0.1)
+
+
+def ask(frame: Any, text: str) -> None:
+    frame.fill("textarea.input", text)
+    frame.press("textarea.input", "Enter")
+
+
+def open_workbench(page: Any, code_server: dict[str, Any]) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{code_server['url']}/?folder={code_server['workspace']}")
+    page.wait_for_selector(".monaco-workbench", timeout=60_000)
+
+
+def open_panel(page: Any, command: str = "Ryan: Ask") -> Any:
+    """Runs `command`, which reveals the Ryan view; returns the panel's frame once the server is up."""
+    run_command(page, command)
+    frame = panel_frame(page)
+    frame.wait_for_selector(".server-dot.running", timeout=30_000)
+    wait_until(frame, "() => document.querySelectorAll('select.model-select option').length >= 2")
+    return frame
+
+
+def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: FakeLLM, page: Any) -> None:
+    open_workbench(page, code_server)
+    # Open the Ryan view from its command; the webview loads the panel and the server starts.
+    frame = open_panel(page)
+
+    # 1. A streamed answer.
+    llm.enqueue(Reply([Text("Hel"), Text("lo! Here is "), Text("**bold** and:\n\n```python\nprint('hi')\n```\n")],
+                      delay=0.05))
+    ask(frame, "Say hello")
+    frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
+    assistant = frame.inner_text(".msg.assistant.done .md")
+    assert "Hello! Here is bold and:" in assistant
+    assert "print('hi')" in assistant
+    assert frame.inner_text(".msg.assistant.done strong") == "bold"
+    assert "qwen3:4b" in frame.inner_text(".msg.assistant.done .msg-status")
+    sent = llm.chat_requests[-1].json
+    assert sent["messages"][-1]["content"].endswith("Say hello") or "Say hello" in json.dumps(sent["messages"])
+    page.screenshot(path=str(ARTIFACTS / "code-server-answer.png"))
+    frame.locator(".msg.assistant.done").screenshot(path=str(ARTIFACTS / "code-server-panel-answer.png"))
+
+    # 2. Stop a long answer: the request is cancelled and the backend sees the connection close.
+    llm.enqueue(Reply([Text(f"word{i} ") for i in range(2000)], delay=0.02))
+    ask(frame, "Tell me a very long story")
+    frame.wait_for_selector("button.send.stop", timeout=10_000)
+    wait_until(frame, "() => document.querySelectorAll('.msg.assistant')[1]?.innerText.includes('word5')")
+    frame.click("button.send.stop")
+    assert llm.wait_disconnect(10), "the backend never saw the stream closed"
+    frame.wait_for_selector(".msg.assistant.cancelled", timeout=10_000)
+    assert frame.inner_text(".msg.assistant.cancelled .msg-status") == "Stopped."
+    assert "word1999" not in frame.inner_text(".msg.assistant.cancelled")
+    frame.wait_for_selector("button.send:not(.stop)", timeout=10_000)
+
+    # 3. A backend error is a banner with the server's message.
+    llm.enqueue(HttpError(500, {"error": "model crashed"}))
+    ask(frame, "This one fails")
+    banner = frame.wait_for_selector(".banner.error", timeout=20_000)
+    text = banner.inner_text()
+    assert "500" in text or "model crashed" in text, text
+    page.screenshot(path=str(ARTIFACTS / "code-server-error.png"))
+    frame.locator("#app").screenshot(path=str(ARTIFACTS / "code-server-panel.png"))
+
+    # 4. A settings change reaches the running server (workspace/didChangeConfiguration): with the
+    #    backend's address pointing nowhere, the banner says what to do.
+    user_settings = code_server["user_data"] / "User" / "settings.json"
+    saved = user_settings.read_text()
+    dead = f"http://127.0.0.1:{free_port()}"
+    user_settings.write_text(json.dumps({**json.loads(saved), "ryan.baseUrl": dead}, indent=2))
+    try:
+        frame.click(".banner-close")
+        text = ""
+        deadline = time.monotonic() + 30
+        while dead not in text and time.monotonic() < deadline:
+            # The settings file is watched: until the change arrives, the fake still answers.
+            asked = frame.locator(".msg.assistant").count()
+            ask(frame, "Are you there?")
+            wait_until(
+                frame,
+                f"() => document.querySelectorAll('.msg.assistant').length > {asked} &&"
+                " !document.querySelector('.msg.assistant.streaming')",
+                timeout=20,
+            )
+            banner = frame.query_selector(".banner.error")
+            text = banner.inner_text() if banner else ""
+            if not banner:
+                time.sleep(0.5)
+        assert f"Cannot connect to Ollama at {dead}" in text, text
+        assert "ollama serve" in text
+        page.screenshot(path=str(ARTIFACTS / "code-server-unreachable.png"))
+    finally:
+        user_settings.write_text(saved)
+
+
+def test_selection_tools_and_approval_in_code_server(code_server: dict[str, Any], llm: FakeLLM, page: Any) -> None:
+    """Ask About Selection sends the selected text; tool calls show as cards; a write asks through
+    VS Code's own notification and lands in the editor's buffer."""
+    llm.reset()
+    open_workbench(page, code_server)
+    page.keyboard.press("Control+P")
+    page.wait_for_selector(".quick-input-widget input", state="visible")
+    page.keyboard.type("app.py")
+    page.wait_for_selector(".quick-input-list .monaco-list-row", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".monaco-editor .view-lines:has-text('return a - b')", timeout=15_000)
+    page.click(".monaco-editor .view-lines")
+    page.keyboard.press("Control+A")
+
+    frame = open_panel(page, "Ryan: Ask About Selection")
+    frame.wait_for_selector(".chips .chip:has-text('src/app.py:1-')", timeout=10_000)
+
+    llm.enqueue(
+        Reply([Think("The subtraction looks wrong. "), Text("Let me look at the file. "),
+               ToolCall("read_file", {"path": "src/app.py"})]),
+        Reply([ToolCall("edit_file", {"path": "src/app.py", "oldText": "a - b", "newText": "a + b"})]),
+        Reply([Text("Fixed: `add` now **adds**.\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n"
+                    "- `read_file` showed the bug\n- `edit_file` changed line 2\n")], delay=0.02),
+    )
+    ask(frame, "Fix the bug in this function")
+
+    # The edit asks first, with VS Code's own notification buttons.
+    allow = page.locator(".notifications-toasts .monaco-button", has_text="Allow").first
+    allow.wait_for(timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "code-server-approval.png"))
+    allow.click()
+
+    frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
+    request = json.dumps(llm.chat_requests[0].json["messages"])
+    assert "return a - b" in request and "Fix the bug in this function" in request
+    cards = frame.locator(".tool-card")
+    assert cards.count() == 2
+    assert [cards.nth(i).locator(".tool-name").inner_text() for i in range(2)] == ["read_file", "edit_file"]
+    assert [cards.nth(i).locator(".tool-status").inner_text() for i in range(2)] == ["done", "done"]
+    assert cards.nth(0).locator(".tool-path").inner_text() == "src/app.py"
+    assert "return a - b" in cards.nth(0).locator(".tool-output").text_content()
+    assert frame.locator(".thinking").count() == 1
+    assert "Fixed: add now adds." in frame.locator(".msg.assistant.done .md").last.inner_text()
+    # applyEdit: the change is in the editor's buffer (undoable), not written behind its back.
+    page.wait_for_selector(".monaco-editor .view-lines:has-text('return a + b')", timeout=10_000)
+
+    page.screenshot(path=str(ARTIFACTS / "code-server-tools.png"))
+    page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-panel-tools.png"))
+
+    # Insert at cursor: the code block goes into the editor at its cursor.
+    page.click(".monaco-editor .view-lines")
+    page.keyboard.press("Control+End")
+    frame.click(".code-block [data-action=insert]")
+    page.wait_for_function(
+        "document.querySelector('.monaco-editor .view-lines').innerText.split('def').length - 1 === 2",
+        timeout=10_000,
+    )
+
+    # The session is restored when the window is reloaded (a new extension host, a new webview).
+    page.reload()
+    page.wait_for_selector(".monaco-workbench", timeout=60_000)
+    frame = panel_frame(page)
+    frame.wait_for_selector(".msg.user:has-text('Fix the bug in this function')", timeout=30_000)
+    assert frame.locator(".tool-card").count() == 2
+    assert "Fixed: add now adds." in frame.locator(".msg.assistant .md").last.inner_text()
