@@ -66,7 +66,7 @@ class EditorLogHandler(logging.Handler):
 def configure(level: str, log_file: str | None) -> None:
     """Set up the process's logging: Ryan's records at `level`, pygls's at WARNING at least."""
     register_secret(os.environ.get("RYAN_API_KEY"))
-    stream = open(log_file, "a", encoding="utf-8") if log_file else sys.stderr  # noqa: SIM115
+    stream = open(log_file, "a", encoding="utf-8") if log_file else sys.stderr
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets())

@@ -39,9 +39,7 @@ class RyanProtocol(LanguageServerProtocol):
     """Adds `capabilities.experimental.ryan`, which pygls's capability builder leaves out."""
 
     @lsp_method(types.INITIALIZE)
-    def lsp_initialize(
-        self, params: types.InitializeParams
-    ) -> Generator[Any, Any, types.InitializeResult]:
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {
             "ryan": {

@@ -54,8 +54,8 @@ class Settings(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
     think: bool | Literal["low", "medium", "high"] | None = None
     request_timeout: float = Field(60.0, gt=0, le=3600)
-    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
-    tools: ToolSettings = Field(default_factory=ToolSettings)
+    streaming: StreamingSettings = Field(default_factory=lambda: StreamingSettings())
+    tools: ToolSettings = Field(default_factory=lambda: ToolSettings())
     history_path: str | None = Field(default_factory=lambda: os.environ.get("RYAN_HISTORY") or None)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -104,7 +104,7 @@ def _normalise_ollama_host(host: str) -> str:
     return f"http://{name}:{port or 11434}"
 
 
-_SECTIONS = {"streaming": StreamingSettings, "tools": ToolSettings}
+_SECTIONS: dict[str, type[_Section]] = {"streaming": StreamingSettings, "tools": ToolSettings}
 
 
 def _describe(error: ValidationError) -> str:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from .base import Backend, ChatRequest
 
 
-def create_backend(
-    provider: str, base_url: str, *, api_key: str | None, timeout: float
-) -> Backend:
+def create_backend(provider: str, base_url: str, *, api_key: str | None, timeout: float) -> Backend:
     """The backend for `provider` ("ollama" or "openai")."""
     if provider == "openai":
         from .openai import OpenAIBackend

@@ -69,12 +69,12 @@ class OllamaBackend(Backend):
                                 yield batch
                             raise BackendError(f"Ollama sent malformed data: {line[:200]!r}") from None
                         if message:
-                            if "thinking" in message and message["thinking"]:
+                            if message.get("thinking"):
                                 batch.append(Thinking(message["thinking"]))
                             content = message.get("content")
                             if content:
                                 batch.append(Text(content))
-                            if "tool_calls" in message and message["tool_calls"]:
+                            if message.get("tool_calls"):
                                 batch.extend(_tool_calls(message["tool_calls"]))
                         if chunk.get("done"):
                             finished = True

@@ -78,8 +78,11 @@ class OpenAIBackend(Backend):
                                 yield batch
                             raise BackendError(
                                 "The OpenAI-compatible server sent "
-                                + (failure if isinstance(failure, str) else
-                                   f"an error mid-answer: {error_detail(data.encode())}")
+                                + (
+                                    failure
+                                    if isinstance(failure, str)
+                                    else f"an error mid-answer: {error_detail(data.encode())}"
+                                )
                             )
                         if chunk.get("usage"):
                             usage = chunk["usage"]

@@ -251,10 +251,10 @@ class ChatEngine:
         request = _Request(session=session, model=model, sink=sink)
         sink.event({"kind": EventKind.START, "sessionId": session.session_id, "model": model})
         history = self.store.messages(session.session_id)
-        self.store.append_message(
-            session.session_id, MessageRecord(role="user", content=_user_text(params))
-        )
-        messages = [{"role": "system", "content": settings.system_prompt or DEFAULT_SYSTEM_PROMPT}]
+        self.store.append_message(session.session_id, MessageRecord(role="user", content=_user_text(params)))
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": settings.system_prompt or DEFAULT_SYSTEM_PROMPT}
+        ]
         messages += _neutral(history)
         messages.append({"role": "user", "content": _user_text(params)})
         messages = await self._fit_context(backend, model, messages, sink)
@@ -436,7 +436,8 @@ class ChatEngine:
             raise
         await coalescer.drain()
         record.tool_calls = [
-            {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"} for c in calls
+            {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"}
+            for c in calls
         ] or None
         checkpoint(MessageStatus.COMPLETE)
         return calls, record, turn.tools is not None
@@ -464,7 +465,12 @@ class ChatEngine:
         sink = request.sink
         session_id = request.session.session_id
         sink.event(
-            {"kind": EventKind.TOOL_CALL, "callId": call.call_id, "name": call.name, "arguments": call.arguments}
+            {
+                "kind": EventKind.TOOL_CALL,
+                "callId": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+            }
         )
         status, output = ToolStatus.ERROR, ""
         try:
@@ -502,8 +508,13 @@ class ChatEngine:
         self._record_tool(request, record, call, status, output)
         shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else output[:DISPLAY_OUTPUT_LIMIT] + "\n…"
         sink.event(
-            {"kind": EventKind.TOOL_RESULT, "callId": call.call_id, "name": call.name, "status": status,
-             "output": shown}
+            {
+                "kind": EventKind.TOOL_RESULT,
+                "callId": call.call_id,
+                "name": call.name,
+                "status": status,
+                "output": shown,
+            }
         )
         sink.status("generating…")
         return output
@@ -599,7 +610,8 @@ def _neutral(history: list[MessageRecord]) -> list[dict[str, Any]]:
     for m in history:
         if m.role == "assistant":
             calls = [
-                {"id": c["callId"], "name": c["name"], "arguments": c["arguments"]} for c in m.tool_calls or []
+                {"id": c["callId"], "name": c["name"], "arguments": c["arguments"]}
+                for c in m.tool_calls or []
             ]
             if not m.content and not calls:
                 continue
@@ -610,12 +622,21 @@ def _neutral(history: list[MessageRecord]) -> list[dict[str, Any]]:
             for c in calls:
                 if c["id"] not in answered:
                     out.append(
-                        {"role": "tool", "content": "Error: the tool call was interrupted.",
-                         "tool_name": c["name"], "tool_call_id": c["id"]}
+                        {
+                            "role": "tool",
+                            "content": "Error: the tool call was interrupted.",
+                            "tool_name": c["name"],
+                            "tool_call_id": c["id"],
+                        }
                     )
         elif m.role == "tool":
             out.append(
-                {"role": "tool", "content": m.content, "tool_name": m.tool_name, "tool_call_id": m.tool_call_id}
+                {
+                    "role": "tool",
+                    "content": m.content,
+                    "tool_name": m.tool_name,
+                    "tool_call_id": m.tool_call_id,
+                }
             )
         elif m.role == "user":
             out.append({"role": "user", "content": m.content})

@@ -32,14 +32,12 @@ def validate(model: type[M], params: Any, method: str) -> M:
     if raw is None:
         raw = {}
     try:
-        return model.model_validate(raw)  # type: ignore[return-value]
+        return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in error.errors()
         )
-        raise JsonRpcException(
-            f"Invalid params for {method}: {problems}", ErrorCode.INVALID_PARAMS
-        ) from None
+        raise JsonRpcException(f"Invalid params for {method}: {problems}", ErrorCode.INVALID_PARAMS) from None
 
 
 def rpc_error(error: Any) -> JsonRpcException:

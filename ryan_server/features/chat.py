@@ -82,7 +82,9 @@ class LspEditor:
         edit = workspace.workspace_edit
         document_changes = bool(edit and edit.document_changes)
         create = bool(
-            document_changes and edit and edit.resource_operations
+            document_changes
+            and edit
+            and edit.resource_operations
             and types.ResourceOperationKind.Create in edit.resource_operations
         )
         return True, create if document_changes else False
@@ -122,9 +124,7 @@ class LspEditor:
         )
         changes: list[Any] = []
         if create:
-            changes.append(
-                types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True))
-            )
+            changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)))
         changes.append(types.TextDocumentEdit(text_document=identifier, edits=[edit]))
         return types.WorkspaceEdit(document_changes=changes)
 
@@ -137,12 +137,12 @@ class LspEditor:
         for open_uri in documents:
             fs_path = to_fs_path(open_uri)
             if fs_path and os.path.realpath(fs_path) == str(path):
-                return open_uri
+                return str(open_uri)
         return uri
 
     def open_text(self, path: Path) -> str | None:
         document = self._ls.workspace.text_documents.get(self._uri(path))
-        return document.source if document is not None else None
+        return str(document.source) if document is not None else None
 
 
 def register(server: RyanServer) -> None:

@@ -19,10 +19,10 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient as _Base  # noqa: F401  (pytest-lsp's client extends it)
+from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from pygls.protocol import default_converter
 from tests.fakes.llm_server import FakeLLM
 
 CLIENTS = ["visual-studio-code", "neovim"]
@@ -113,8 +113,9 @@ SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "ryan_server"]
 
 
 @pytest_lsp.fixture(config=SERVER, params=CLIENTS)
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, llm: FakeLLM, workspace: Path,
-                 tmp_path: Path) -> AsyncIterator[None]:
+async def client(
+    lsp_client: LanguageClient, request: pytest.FixtureRequest, llm: FakeLLM, workspace: Path, tmp_path: Path
+) -> AsyncIterator[None]:
     lsp_client.init_result = await start(lsp_client, request.param, workspace, base_settings(llm, tmp_path))  # type: ignore[attr-defined]
     lsp_client.capability_name = request.param  # type: ignore[attr-defined]
     yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,7 @@ async def test_coalescing_first_delta_at_once_then_throttled(client: LanguageCli
     assert "".join(e["text"] for e in content_events) == result["content"]
     times = client.event_times[chat.token]  # type: ignore[attr-defined]
     content_times = [t for t, e in zip(times, chat.events, strict=True) if e["kind"] == "content"]
-    gaps = [b - a for a, b in zip(content_times, content_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(content_times)]
     assert all(gap > 0.1 for gap in gaps), gaps
 
 
@@ -140,9 +141,7 @@ async def test_model_override_and_options_and_think(client: LanguageClient, llm:
     assert body["stream"] is True
 
 
-async def test_openai_provider_streams_reasoning_and_usage(
-    client: LanguageClient, llm: FakeLLM
-) -> None:
+async def test_openai_provider_streams_reasoning_and_usage(client: LanguageClient, llm: FakeLLM) -> None:
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
             settings={"ryan": {"provider": "openai", "baseUrl": llm.url + "/v1", "apiKey": "sk-test-123"}}
@@ -164,7 +163,9 @@ async def test_openai_provider_streams_reasoning_and_usage(
 
 async def test_usage_estimated_when_backend_does_not_report(client: LanguageClient, llm: FakeLLM) -> None:
     client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"ryan": {"provider": "openai", "baseUrl": llm.url + "/v1"}})
+        types.DidChangeConfigurationParams(
+            settings={"ryan": {"provider": "openai", "baseUrl": llm.url + "/v1"}}
+        )
     )
     await asyncio.sleep(0.1)
     chunk = '{"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}'

@@ -35,14 +35,16 @@ def closed_port() -> int:
 
 
 async def test_invalid_params(client: LanguageClient) -> None:
-    for params, field in (({}, "prompt"), ({"prompt": "   "}, "prompt"), ({"prompt": 5}, "prompt"),
-                          ({"prompt": "x", "context": [{"uri": "file:///a"}]}, "context.0.text")):
+    for params, field in (
+        ({}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": 5}, "prompt"),
+        ({"prompt": "x", "context": [{"uri": "file:///a"}]}, "context.0.text"),
+    ):
         error = await error_of(Chat(client, params))
         assert error.code == -32602
         assert field in error.message
-    bad_session = await asyncio.gather(
-        request(client, "ryan/session", {}), return_exceptions=True
-    )
+    bad_session = await asyncio.gather(request(client, "ryan/session", {}), return_exceptions=True)
     assert isinstance(bad_session[0], JsonRpcException) and bad_session[0].code == -32602
 
 
@@ -108,8 +110,10 @@ async def test_fallback_without_streaming(client: LanguageClient, llm: FakeLLM) 
 @pytest.mark.parametrize(
     "reply, words",
     [
-        (Reply([Text("one "), Text("two "), Text("three")], error_after=2, error_message="model crashed"),
-         "model crashed"),
+        (
+            Reply([Text("one "), Text("two "), Text("three")], error_after=2, error_message="model crashed"),
+            "model crashed",
+        ),
         (Reply([Text("one "), Text("two "), Text("three")], drop_after=2), "broke off"),
     ],
     ids=["error-line", "dropped"],
@@ -126,7 +130,10 @@ async def test_mid_stream_failure_keeps_partial(
     session_id = chat.events[0]["sessionId"]
     transcript = await request(client, "ryan/session", {"sessionId": session_id})
     assert transcript["messages"][-1] | {"createdAt": None} == {
-        "role": "assistant", "content": "one two ", "status": "error", "createdAt": None,
+        "role": "assistant",
+        "content": "one two ",
+        "status": "error",
+        "createdAt": None,
     }
 
 
@@ -195,8 +202,12 @@ async def test_invalid_settings_are_reported_and_valid_keys_apply(
 ) -> None:
     configure(
         client,
-        {"provider": "bogus", "model": "qwen2.5-coder:7b", "streaming": {"updateIntervalMs": -5},
-         "requestTimeout": "soon"},
+        {
+            "provider": "bogus",
+            "model": "qwen2.5-coder:7b",
+            "streaming": {"updateIntervalMs": -5},
+            "requestTimeout": "soon",
+        },
     )
     deadline = asyncio.get_running_loop().time() + 5
     while len(client.messages) < 3 and asyncio.get_running_loop().time() < deadline:
@@ -213,8 +224,11 @@ async def test_invalid_settings_are_reported_and_valid_keys_apply(
 async def test_malformed_jsonrpc_does_not_kill_the_server(client: LanguageClient) -> None:
     writer = client.protocol.writer
     assert writer is not None
-    for body in (b"{this is not json", b'{"jsonrpc": "2.0", "id": 99, "method": "ryan/chat", "params": 7}',
-                 b'[1, 2, 3]'):
+    for body in (
+        b"{this is not json",
+        b'{"jsonrpc": "2.0", "id": 99, "method": "ryan/chat", "params": 7}',
+        b"[1, 2, 3]",
+    ):
         writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
     await asyncio.sleep(0.2)
     models = await request(client, "ryan/models")

@@ -66,7 +66,9 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
     llm.enqueue(
         Reply([Text("Let me look. "), ToolCall("search_files", {"pattern": "helper"})]),
         Reply([ToolCall("read_file", {"path": "utils.py"})]),
-        Reply([ToolCall("edit_file", {"path": "utils.py", "oldText": "def helper(", "newText": "def double("})]),
+        Reply(
+            [ToolCall("edit_file", {"path": "utils.py", "oldText": "def helper(", "newText": "def double("})]
+        ),
         Reply([Text("Renamed `helper` to `double`.")]),
     )
     client.answers.append("Allow")  # type: ignore[attr-defined]
@@ -99,7 +101,10 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
     last = bodies[-1]["messages"]
     tool_messages = [m for m in last if m["role"] == "tool"]
     assert [m["tool_name"] for m in tool_messages] == ["search_files", "read_file", "edit_file"]
-    assert last[2]["tool_calls"][0]["function"] == {"name": "search_files", "arguments": {"pattern": "helper"}}
+    assert last[2]["tool_calls"][0]["function"] == {
+        "name": "search_files",
+        "arguments": {"pattern": "helper"},
+    }
 
     transcript = await request(client, "ryan/session", {"sessionId": result["sessionId"]})
     roles = [m["role"] for m in transcript["messages"]]
@@ -111,8 +116,10 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
 async def test_approval_answers(
     client: LanguageClient, llm: FakeLLM, workspace: Path, answer: str | None, status: str
 ) -> None:
-    llm.enqueue(Reply([ToolCall("write_file", {"path": "notes/todo.md", "content": "- [ ] ship\n"})]),
-                Reply([Text("done")]))
+    llm.enqueue(
+        Reply([ToolCall("write_file", {"path": "notes/todo.md", "content": "- [ ] ship\n"})]),
+        Reply([Text("done")]),
+    )
     if answer:
         client.answers.append(answer)  # type: ignore[attr-defined]
     chat = Chat(client, {"prompt": "write a todo"})
@@ -121,7 +128,7 @@ async def test_approval_answers(
     assert len(client.approval_requests) == 1  # type: ignore[attr-defined]
     assert "notes/todo.md" in client.approval_requests[0].message  # type: ignore[attr-defined]
     assert landed(client, workspace / "notes/todo.md") == (status == "ok")
-    tool_message = [m for m in llm.chat_requests[-1].json["messages"] if m["role"] == "tool"][0]
+    tool_message = next(m for m in llm.chat_requests[-1].json["messages"] if m["role"] == "tool")
     if status == "denied":
         assert "denied" in tool_message["content"]
 
@@ -147,8 +154,13 @@ async def test_several_calls_in_one_turn_run_in_order(
     (workspace / "a.txt").write_text("alpha\n")
     (workspace / "b.txt").write_text("beta\n")
     llm.enqueue(
-        Reply([ToolCall("read_file", {"path": "a.txt"}), ToolCall("read_file", {"path": "b.txt"}),
-               ToolCall("list_files", {})]),
+        Reply(
+            [
+                ToolCall("read_file", {"path": "a.txt"}),
+                ToolCall("read_file", {"path": "b.txt"}),
+                ToolCall("list_files", {}),
+            ]
+        ),
         Reply([Text("read both")]),
     )
     chat = Chat(client, {"prompt": "read a and b"})
@@ -180,9 +192,14 @@ async def test_sandbox_refusals_reach_the_model(
     outside.write_text("TOP SECRET")
     (workspace / "link").symlink_to(outside)
     llm.enqueue(
-        Reply([ToolCall("read_file", {"path": "../secret.txt"}), ToolCall("read_file", {"path": str(outside)}),
-               ToolCall("read_file", {"path": "link"}), ToolCall("write_file", {"path": ".git/hooks/pre-commit",
-                                                                                  "content": "rm -rf /"})]),
+        Reply(
+            [
+                ToolCall("read_file", {"path": "../secret.txt"}),
+                ToolCall("read_file", {"path": str(outside)}),
+                ToolCall("read_file", {"path": "link"}),
+                ToolCall("write_file", {"path": ".git/hooks/pre-commit", "content": "rm -rf /"}),
+            ]
+        ),
         Reply([Text("I cannot.")]),
     )
     client.answers.extend(["Allow"] * 4)  # type: ignore[attr-defined]
@@ -199,8 +216,9 @@ async def test_unsaved_buffer_wins_over_disk(client: LanguageClient, llm: FakeLL
     path.write_text("saved = 1\n")
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=path.as_uri(), language_id="python", version=3,
-                                                 text="unsaved = 2\n")
+            text_document=types.TextDocumentItem(
+                uri=path.as_uri(), language_id="python", version=3, text="unsaved = 2\n"
+            )
         )
     )
     llm.enqueue(Reply([ToolCall("read_file", {"path": "draft.py"})]), Reply([Text("ok")]))
@@ -221,12 +239,16 @@ async def test_max_steps(client: LanguageClient, llm: FakeLLM, workspace: Path) 
     assert tool_pairs(chat) == [("list_files", "ok"), ("list_files", "ok")]
 
 
-async def test_openai_fragmented_tool_arguments(client: LanguageClient, llm: FakeLLM, workspace: Path) -> None:
+async def test_openai_fragmented_tool_arguments(
+    client: LanguageClient, llm: FakeLLM, workspace: Path
+) -> None:
     configure(client, {"provider": "openai", "baseUrl": llm.url + "/v1"})
     await asyncio.sleep(0.1)
     (workspace / "notes.md").write_text("# Notes\nremember the milk\n")
-    llm.enqueue(Reply([ToolCall("read_file", {"path": "notes.md", "startLine": 2, "endLine": 2})]),
-                Reply([Text("milk")]))
+    llm.enqueue(
+        Reply([ToolCall("read_file", {"path": "notes.md", "startLine": 2, "endLine": 2})]),
+        Reply([Text("milk")]),
+    )
     chat = Chat(client, {"prompt": "what to remember?"})
     result = await chat.result()
     (output,) = [e["output"] for e in chat.events if e["kind"] == "toolResult"]
@@ -277,8 +299,12 @@ async def test_writes_to_disk_without_apply_edit(llm: FakeLLM, workspace: Path, 
     try:
         await start(client, capabilities, workspace, base_settings(llm, tmp_path))
         llm.enqueue(
-            Reply([ToolCall("edit_file", {"path": "config.toml", "oldText": "false", "newText": "true"}),
-                   ToolCall("write_file", {"path": "new/dir/file.txt", "content": "héllo 🚀\n"})]),
+            Reply(
+                [
+                    ToolCall("edit_file", {"path": "config.toml", "oldText": "false", "newText": "true"}),
+                    ToolCall("write_file", {"path": "new/dir/file.txt", "content": "héllo 🚀\n"}),
+                ]
+            ),
             Reply([Text("done")]),
         )
         client.answers.extend(["Allow", "Allow"])  # type: ignore[attr-defined]
@@ -299,8 +325,10 @@ async def test_edit_rejected_by_editor(client: LanguageClient, llm: FakeLLM, wor
     (workspace / "a.py").write_text("x = 1\n")
     client.apply_result = False  # type: ignore[attr-defined]
     client.answers.append("Allow")  # type: ignore[attr-defined]
-    llm.enqueue(Reply([ToolCall("edit_file", {"path": "a.py", "oldText": "1", "newText": "2"})]),
-                Reply([Text("could not")]))
+    llm.enqueue(
+        Reply([ToolCall("edit_file", {"path": "a.py", "oldText": "1", "newText": "2"})]),
+        Reply([Text("could not")]),
+    )
     chat = Chat(client, {"prompt": "edit"})
     await chat.result()
     assert tool_pairs(chat) == [("edit_file", "error")]

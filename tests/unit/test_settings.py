@@ -12,16 +12,23 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings()
     assert s.provider == "ollama" and s.effective_base_url == "http://127.0.0.1:11434"
     assert s.request_timeout == 60 and s.think is None and s.options == {}
-    assert (s.streaming.enabled, s.streaming.update_interval_ms, s.streaming.fallback_on_error,
-            s.streaming.retry_attempts, s.streaming.retry_delay_ms) == (True, 50, True, 3, 1000)
+    assert (
+        s.streaming.enabled,
+        s.streaming.update_interval_ms,
+        s.streaming.fallback_on_error,
+        s.streaming.retry_attempts,
+        s.streaming.retry_delay_ms,
+    ) == (True, 50, True, 3, 1000)
     assert s.tools.auto_approve == ["list_files", "read_file", "search_files"]
     assert (s.tools.enabled, s.tools.max_steps, s.tools.max_read_bytes) == (True, 20, 1_000_000)
     assert s.log_level == "info"
 
 
 def test_bad_keys_are_reported_and_keep_their_value() -> None:
-    s, errors = merge(Settings(), {"model": "llama3", "provider": "gpt", "streaming": {"retryAttempts": 1,
-                                                                                       "updateIntervalMs": "x"}})
+    s, errors = merge(
+        Settings(),
+        {"model": "llama3", "provider": "gpt", "streaming": {"retryAttempts": 1, "updateIntervalMs": "x"}},
+    )
     assert s.model == "llama3" and s.provider == "ollama"
     assert s.streaming.retry_attempts == 1 and s.streaming.update_interval_ms == 50
     assert len(errors) == 2
@@ -35,7 +42,7 @@ def test_last_valid_value_is_kept_not_the_default() -> None:
 
 
 def test_unknown_keys_and_wrong_shapes() -> None:
-    s, errors = merge(Settings(), {"modle": "x", "tools": "yes", "streaming": {"fast": True}})
+    _s, errors = merge(Settings(), {"modle": "x", "tools": "yes", "streaming": {"fast": True}})
     assert [e.split(":")[0] for e in errors] == ["ryan.modle", "ryan.tools", "ryan.streaming.fast"]
     _, errors = merge(Settings(), ["not", "an", "object"])
     assert errors and "object" in errors[0]

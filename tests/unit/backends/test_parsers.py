@@ -7,6 +7,7 @@ tested against the scripted LLM server in tests/e2e.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,7 +28,7 @@ parts = st.lists(st.tuples(st.sampled_from(["text", "think"]), texts), min_size=
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(points) if b > a]
 
 
 def backend_with(cls: type[Any], chunks: list[bytes], content_type: str) -> Any:
@@ -56,14 +57,30 @@ def expected(script: list[tuple[str, str]]) -> list[Any]:
 def ollama_bytes(script: list[tuple[str, str]], tool: dict[str, Any] | None = None) -> bytes:
     lines = []
     for kind, text in script:
-        message = {"role": "assistant", "content": text} if kind == "text" else {
-            "role": "assistant", "content": "", "thinking": text}
+        message = (
+            {"role": "assistant", "content": text}
+            if kind == "text"
+            else {"role": "assistant", "content": "", "thinking": text}
+        )
         lines.append({"model": "m", "message": message, "done": False})
     if tool:
-        lines.append({"model": "m", "message": {"role": "assistant", "content": "", "tool_calls": [
-            {"function": tool}]}, "done": False})
-    lines.append({"model": "m", "message": {"role": "assistant", "content": ""}, "done": True,
-                  "done_reason": "stop", "prompt_eval_count": 7, "eval_count": len(script)})
+        lines.append(
+            {
+                "model": "m",
+                "message": {"role": "assistant", "content": "", "tool_calls": [{"function": tool}]},
+                "done": False,
+            }
+        )
+    lines.append(
+        {
+            "model": "m",
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": 7,
+            "eval_count": len(script),
+        }
+    )
     return b"".join(json.dumps(line, ensure_ascii=False).encode() + b"\n" for line in lines)
 
 
@@ -83,11 +100,40 @@ def sse_bytes(script: list[tuple[str, str]], arguments: str) -> bytes:
     for kind, text in script:
         key = "content" if kind == "text" else "reasoning_content"
         events.append({"choices": [{"index": 0, "delta": {key: text}, "finish_reason": None}]})
-    events.append({"choices": [{"index": 0, "delta": {"tool_calls": [
-        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "search_files", "arguments": ""}}]}}]})
+    events.append(
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "search_files", "arguments": ""},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    )
     for start in range(0, len(arguments), 4):
-        events.append({"choices": [{"index": 0, "delta": {"tool_calls": [
-            {"index": 0, "function": {"arguments": arguments[start:start + 4]}}]}}]})
+        events.append(
+            {
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {
+                            "tool_calls": [
+                                {"index": 0, "function": {"arguments": arguments[start : start + 4]}}
+                            ]
+                        },
+                    }
+                ]
+            }
+        )
     events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
     events.append({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
     body = b"".join(b"data: " + json.dumps(e, ensure_ascii=False).encode() + b"\n\n" for e in events)
@@ -95,8 +141,7 @@ def sse_bytes(script: list[tuple[str, str]], arguments: str) -> bytes:
 
 
 @settings(max_examples=60, deadline=None)
-@given(script=parts, cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
-       pattern=texts)
+@given(script=parts, cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20), pattern=texts)
 def test_sse_any_split_same_deltas(script: list[tuple[str, str]], cuts: list[int], pattern: str) -> None:
     arguments = json.dumps({"pattern": pattern, "caseSensitive": True}, ensure_ascii=False)
     data = sse_bytes(script, arguments)
@@ -111,7 +156,9 @@ def test_sse_any_split_same_deltas(script: list[tuple[str, str]], cuts: list[int
 async def test_ollama_error_line_and_truncation() -> None:
     first = b'{"message":{"role":"assistant","content":"a"},"done":false}\n'
     with pytest.raises(BackendError, match="out of memory"):
-        await collect(backend_with(OllamaBackend, [first, b'{"error":"out of memory"}\n'], "application/x-ndjson"))
+        await collect(
+            backend_with(OllamaBackend, [first, b'{"error":"out of memory"}\n'], "application/x-ndjson")
+        )
     with pytest.raises(BackendError, match="before the answer was complete"):
         await collect(backend_with(OllamaBackend, [first], "application/x-ndjson"))
     with pytest.raises(BackendError, match="malformed"):
@@ -121,7 +168,10 @@ async def test_ollama_error_line_and_truncation() -> None:
 async def test_sse_error_event_and_missing_done() -> None:
     first = b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n'
     with pytest.raises(BackendError, match="overloaded"):
-        await collect(backend_with(OpenAIBackend, [first, b'data: {"error":{"message":"overloaded"}}\n\n'],
-                                   "text/event-stream"))
+        await collect(
+            backend_with(
+                OpenAIBackend, [first, b'data: {"error":{"message":"overloaded"}}\n\n'], "text/event-stream"
+            )
+        )
     with pytest.raises(BackendError, match="before the answer was complete"):
         await collect(backend_with(OpenAIBackend, [first], "text/event-stream"))
