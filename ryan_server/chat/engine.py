@@ -560,7 +560,7 @@ class ChatEngine:
         while len(rest) > 1 and sizes[0] + sum(_estimate_tokens(m) for m in rest) > budget:
             rest.pop(0)
             dropped += 1
-            while rest and rest[0]["role"] == "tool":  # never start with orphaned tool results
+            while len(rest) > 1 and rest[0]["role"] != "user":  # drop whole turns: start at a question
                 rest.pop(0)
                 dropped += 1
         message = (
