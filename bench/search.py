@@ -6,6 +6,8 @@ files; a few matching lines), then times, as the median of 5 runs after a warm-u
 - `rg` run directly (a subprocess, output read whole) with the flags the tool passes;
 - `ToolRegistry.prepare("search_files", ...).run()` with ripgrep;
 - the same with the pure-Python fallback forced;
+- `search_files` through the real ryan-server over stdio: a scripted model asks for it, and the time
+  from the `toolCall` event to its `toolResult` event at the client is measured;
 
 for a rare pattern (the whole tree is searched) and a common one (the result cap ends it early).
 Target: the rg path at most 1.5x raw rg.
@@ -27,9 +29,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from relay import Client
 
 from ryan_server.tools import ToolRegistry, Workspace
 from ryan_server.tools.builtin import find_rg
+from tests.fakes.llm_server import FakeLLM, Reply, Text, ToolCall
 
 WORDS = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma".split()
@@ -96,6 +102,36 @@ def rg_argv(rg: str, pattern: str) -> list[str]:
     ]  # fmt: skip
 
 
+async def server_times(root: Path, patterns: Sequence[str], runs: int) -> dict[str, float]:
+    """Median toolCall → toolResult time of `search_files` through ryan-server, per pattern."""
+    medians: dict[str, float] = {}
+    with FakeLLM() as llm, tempfile.TemporaryDirectory() as tmp:
+        server = await Client.spawn(sys.executable, "-m", "ryan_server")
+        await server.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "capabilities": {},
+                "initializationOptions": {"baseUrl": llm.url, "historyPath": f"{tmp}/h.db"},
+            },
+        )
+        server.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        for pattern in patterns:
+            times = []
+            for run in range(runs + 1):
+                marks: dict[str, float] = {}
+                server.on_progress = lambda v, marks=marks: marks.setdefault(v["kind"], time.perf_counter())
+                llm.enqueue(Reply([ToolCall("search_files", {"pattern": pattern})]), Reply([Text("done")]))
+                response = await server.request("ryan/chat", {"prompt": "search", "partialResultToken": 1})
+                assert "result" in response and response["result"]["toolCalls"][0]["status"] == "ok", response
+                if run:  # the first run is the warm-up
+                    times.append(marks["toolResult"] - marks["toolCall"])
+            medians[pattern] = statistics.median(times)
+        await server.close()
+    return medians
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--files", type=int, default=10_000)
@@ -139,10 +175,9 @@ def main() -> int:
             f"{'pattern':<28}{'raw rg':>10}{'tool (rg)':>12}{'ratio':>8}"
             f"{'python':>10}{'ratio':>8}{'rg unsorted':>13}"
         )
-        for label, pattern in (
-            ("rare (whole tree)", "needle_function"),
-            ("common (capped at 100)", "alpha beta"),
-        ):
+        patterns = (("rare (whole tree)", "needle_function"), ("common (capped at 100)", "alpha beta"))
+        via_server = asyncio.run(server_times(root, [p for _, p in patterns], args.runs))
+        for label, pattern in patterns:
             (t_raw, _), (t_unsorted, _), (t_tool, out_rg), (t_py, out_py) = median_times(
                 [raw(pattern), raw(pattern, sort=False), through("rg", pattern), through("python", pattern)],
                 args.runs,
@@ -151,6 +186,11 @@ def main() -> int:
             print(
                 f"{label:<28}{t_raw * 1000:>8.1f}ms{t_tool * 1000:>10.1f}ms{t_tool / t_raw:>7.2f}x"
                 f"{t_py * 1000:>8.0f}ms{t_py / t_raw:>7.1f}x{t_unsorted * 1000:>11.1f}ms   {same}"
+            )
+            t_server = via_server[pattern]
+            print(
+                f"{'':<28}through ryan-server (toolCall → toolResult): {t_server * 1000:.1f}ms,"
+                f" {t_server / t_raw:.2f}x raw rg"
             )
             if label.startswith("rare"):
                 hits = str(out_rg).count("\n") + 1
