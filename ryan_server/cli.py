@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 from . import __version__
 
@@ -30,8 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     from .server import create_server
 
     server = create_server(verbose=args.verbose)
+    where = f"TCP {args.host}:{args.port}" if args.tcp else "stdio"
+    logging.getLogger(logs.LOGGER).info("ryan-server %s serving on %s", __version__, where)
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
-        server.start_io()
+        # Keep the real stdout for JSON-RPC alone: a stray print() from any library goes to stderr.
+        stdout = sys.stdout.buffer
+        sys.stdout = sys.stderr
+        server.start_io(sys.stdin.buffer, stdout)
     return 0
