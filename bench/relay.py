@@ -42,8 +42,16 @@ BARE_SERVER = "from pygls.lsp.server import LanguageServer; LanguageServer('bare
 
 def ndjson_body(deltas: int) -> list[bytes]:
     line = json.dumps({"model": MODEL, "message": {"role": "assistant", "content": "tok "}, "done": False})
-    final = json.dumps({"model": MODEL, "message": {"role": "assistant", "content": ""}, "done": True,
-                        "done_reason": "stop", "prompt_eval_count": 10, "eval_count": deltas})
+    final = json.dumps(
+        {
+            "model": MODEL,
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": 10,
+            "eval_count": deltas,
+        }
+    )
     body = ((line + "\n") * deltas + final + "\n").encode()
     return [body[i : i + 65536] for i in range(0, len(body), 65536)]
 
@@ -61,8 +69,12 @@ class Client:
     @classmethod
     async def spawn(cls, *argv: str, env: dict[str, str] | None = None) -> Client:
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, env=env)
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
+        )
         return cls(process)
 
     async def _read(self) -> None:
@@ -90,8 +102,15 @@ class Client:
         return future
 
     async def initialize(self, options: dict[str, Any] | None = None) -> None:
-        await self.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {},
-                                          "initializationOptions": options or {}})
+        await self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": None,
+                "capabilities": {},
+                "initializationOptions": options or {},
+            },
+        )
         self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
 
     async def close(self) -> None:
@@ -192,20 +211,27 @@ async def main() -> None:
     with FakeLLM(models=[MODEL]) as llm, tempfile.TemporaryDirectory() as tmp:
         command = os.environ.get("RYAN_BENCH_SERVER", f"{sys.executable} -m ryan_server").split()
         server = await Client.spawn(*command)
-        await server.initialize({"baseUrl": llm.url, "model": MODEL, "historyPath": f"{tmp}/h.db",
-                                 "tools": {"enabled": False}})
+        await server.initialize(
+            {"baseUrl": llm.url, "model": MODEL, "historyPath": f"{tmp}/h.db", "tools": {"enabled": False}}
+        )
         await relay_stream_warmup(llm, server)
         direct, relay = await throughput(llm, server, args.deltas, args.rounds)
         overheads = await first_token(llm, server, args.runs)
         await server.close()
     ryan_start, bare_start = await cold_start(7)
     p95 = sorted(overheads)[int(len(overheads) * 0.95) - 1]
-    print(f"relay throughput   direct {direct:>9,.0f} deltas/s   through ryan-server {relay:>9,.0f} deltas/s"
-          f"   ratio {relay / direct:.2f}  (target >= 0.8)")
-    print(f"first-token        overhead median {statistics.median(overheads):.2f} ms   p95 {p95:.2f} ms"
-          f"   over {len(overheads)} runs  (target median <= 5 ms)")
-    print(f"cold start         ryan-server {ryan_start * 1000:.0f} ms   bare pygls {bare_start * 1000:.0f} ms"
-          f"   ratio {ryan_start / bare_start:.2f}  (target <= 1.1)")
+    print(
+        f"relay throughput   direct {direct:>9,.0f} deltas/s   through ryan-server {relay:>9,.0f} deltas/s"
+        f"   ratio {relay / direct:.2f}  (target >= 0.8)"
+    )
+    print(
+        f"first-token        overhead median {statistics.median(overheads):.2f} ms   p95 {p95:.2f} ms"
+        f"   over {len(overheads)} runs  (target median <= 5 ms)"
+    )
+    print(
+        f"cold start         ryan-server {ryan_start * 1000:.0f} ms   bare pygls {bare_start * 1000:.0f} ms"
+        f"   ratio {ryan_start / bare_start:.2f}  (target <= 1.1)"
+    )
 
 
 async def relay_stream_warmup(llm: FakeLLM, server: Client) -> None:

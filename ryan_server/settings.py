@@ -115,7 +115,8 @@ def _describe(error: ValidationError) -> str:
 def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
     """Apply the keys of `incoming` (wire form) to `current`; return the result and one error per bad key.
 
-    Unknown keys are reported too, so a typo does not silently do nothing.
+    Keys not mentioned keep their values; `null` resets a key to its default. Unknown keys are
+    reported too, so a typo does not silently do nothing.
     """
     if incoming is None:
         return current, []
@@ -129,10 +130,11 @@ def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
         if name is None:
             errors.append(f"ryan.{key}: unknown setting")
             continue
+        if value is None:  # null resets a key to its default (a setting cleared in the editor)
+            setattr(result, name, Settings.model_fields[name].get_default(call_default_factory=True))
+            continue
         if name in _SECTIONS:
             section = getattr(result, name)
-            if value is None:
-                continue
             if not isinstance(value, dict):
                 errors.append(f"ryan.{key}: must be an object")
                 continue
@@ -146,6 +148,8 @@ def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
                 if field is None:
                     errors.append(f"ryan.{key}.{sub_key}: unknown setting")
                     continue
+                if sub_value is None:
+                    sub_value = _SECTIONS[name].model_fields[field].get_default(call_default_factory=True)
                 try:
                     setattr(section, field, sub_value)
                 except ValidationError as error:

@@ -114,8 +114,8 @@ class Backend(ABC):
             f"Cannot connect to {self.label} at {self.base_url} ({connect_reason(error)}). {self.hint}"
         )
 
-    def transport_failure(self, error: httpx.TransportError) -> BackendFailure:
-        """Map an httpx transport error, raised before or during a response, to a typed failure."""
+    def transport_failure(self, error: httpx.HTTPError) -> BackendFailure:
+        """Map an httpx error, raised before or during a response, to a typed failure."""
         if isinstance(error, httpx.ConnectTimeout):
             return BackendUnreachable(
                 f"Cannot connect to {self.label} at {self.base_url} (timed out after "
@@ -153,7 +153,7 @@ class Backend(ABC):
     async def get_json(self, url: str) -> Any:
         try:
             response = await self.client.get(url)
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
         if response.status_code >= 400:
             raise self.http_failure(response.status_code, response.content)

@@ -87,7 +87,7 @@ class OllamaBackend(Backend):
                         yield batch
                 if not finished:
                     raise BackendError("Ollama ended the stream before the answer was complete.")
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
 
     async def complete(self, request: ChatRequest) -> list[Delta]:
@@ -95,7 +95,7 @@ class OllamaBackend(Backend):
             response = await self.client.post(
                 self.base_url + "/api/chat", json=self._body(request, stream=False)
             )
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
         if response.status_code >= 400:
             await self._raise_for_status(request, response.status_code, response.content)

@@ -109,7 +109,7 @@ class OpenAIBackend(Backend):
                     raise BackendError(
                         "The OpenAI-compatible server ended the stream before the answer was complete."
                     )
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
         yield [*_finish(calls), _done(reason, usage)]
 
@@ -118,7 +118,7 @@ class OpenAIBackend(Backend):
             response = await self.client.post(
                 self.base_url + "/chat/completions", json=self._body(request, stream=False)
             )
-        except httpx.TransportError as error:
+        except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
         if response.status_code >= 400:
             await self._raise_for_status(request, response.status_code, response.content)

@@ -430,10 +430,19 @@ class ChatEngine:
                 if request.thinking:
                     data["partialThinking"] = "".join(request.thinking)
             raise ChatError(failure.code, failure.message, data) from failure
-        except BaseException:
+        except asyncio.CancelledError:
             coalescer.close()
             checkpoint(MessageStatus.INTERRUPTED)
             raise
+        except Exception as error:  # a bug must still end as an error the user can read, text kept
+            log.exception("unexpected failure while streaming")
+            coalescer.close()
+            checkpoint(MessageStatus.ERROR)
+            raise ChatError(
+                ErrorCode.BACKEND_ERROR,
+                f"Unexpected error while streaming the answer ({type(error).__name__}: {error}).",
+                {"partialContent": "".join(request.content)},
+            ) from error
         await coalescer.drain()
         record.tool_calls = [
             {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"}
@@ -484,7 +493,8 @@ class ChatEngine:
                 approved = call.name in settings.tools.auto_approve or call.name in allowed
                 if not approved:
                     sink.status(f"waiting for approval: {call.name}")
-                    choice = await editor.request_approval(prepared.approval_message(), APPROVAL_ACTIONS)
+                    message = f"{call.name}: {prepared.approval_message()}"
+                    choice = await editor.request_approval(message, APPROVAL_ACTIONS)
                     if choice == "Allow for session":
                         allowed.add(call.name)
                     approved = choice in ("Allow", "Allow for session")

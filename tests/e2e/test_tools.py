@@ -85,7 +85,7 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
 
     # the write was asked for, naming the tool, the file and the size of the change
     (asked,) = client.approval_requests  # type: ignore[attr-defined]
-    assert "utils.py" in asked.message and "edit" in asked.message and "+1" in asked.message
+    assert asked.message == "edit_file: Ryan wants to edit utils.py (+1 −1 lines)"
     assert [a.title for a in asked.actions] == ["Allow", "Allow for session", "Deny"]
 
     # the edit went to the editor (undoable there), not to disk

@@ -65,3 +65,11 @@ def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_secret_not_echoed_in_errors() -> None:
     _, errors = merge(Settings(), {"apiKey": 12345678})
     assert errors and "12345678" not in errors[0]
+
+
+def test_null_resets_to_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RYAN_API_KEY", "sk-env")
+    s, _ = merge(Settings(), {"model": "x", "apiKey": "sk-typed", "streaming": {"retryAttempts": 0}})
+    s, errors = merge(s, {"model": None, "apiKey": None, "streaming": {"retryAttempts": None}})
+    assert not errors
+    assert s.model is None and s.api_key_value == "sk-env" and s.streaming.retry_attempts == 3

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nvim_harness import NVIM, PLUGIN, Editor, server_cmd
+from nvim_harness import BIN, NVIM, PLUGIN, Editor, server_cmd
 
 from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall
 
@@ -121,17 +121,47 @@ def test_streamed_answer_lands_in_order_and_grows_while_streaming(editor: Editor
     assert {"begin", "end"} <= kinds <= {"begin", "report", "end"}, kinds
 
 
+def test_defaults_work_after_setup_with_no_options(editor: Editor, llm: FakeLLM) -> None:
+    """A new user: `ryan-server` on PATH, Ollama at $OLLAMA_HOST, `setup({})`."""
+    editor.lua(
+        "vim.env.PATH = ... .. ':' .. vim.env.PATH; vim.env.OLLAMA_HOST = select(2, ...)", str(BIN), llm.url
+    )
+    editor.lua("require('ryan').setup({})")
+    llm.enqueue(Reply([Text("Hello, "), Text("new user.")]))
+    editor.nvim.command("Ryan hi")
+    st = editor.wait_idle()
+    assert "Hello, new user." in st["text"]
+    # no settings errors from the server (window/showMessage lands in vim.notify)
+    assert editor.errors() == []
+    assert editor.lua("return vim.lsp.get_clients({name = 'ryan'})[1].config.cmd[1]") == "ryan-server"
+
+
+def test_ryan_without_a_prompt_asks_for_one(editor: Editor, llm: FakeLLM) -> None:
+    editor.setup(llm.url)
+    editor.lua(
+        "vim.ui.input = function(opts, on_confirm)"
+        " H.input_prompt = opts.prompt; on_confirm('typed question') end"
+    )
+    llm.enqueue(Reply([Text("typed answer")]))
+    editor.nvim.command("Ryan")
+    st = editor.wait_idle()
+    assert editor.lua("return H.input_prompt") == "Ryan: "
+    assert "typed question" in messages_text(llm.chat_requests[-1].json)
+    assert "typed answer" in st["text"]
+
+
 def test_window_follows_the_end_unless_scrolled_up(editor: Editor, llm: FakeLLM) -> None:
     editor.setup(llm.url)
-    llm.enqueue(*[Reply([Text(f"row {i}\n") for i in range(40)], delay=0.02) for _ in range(2)])
+    llm.enqueue(*[Reply([Text(f"row {i}\n") for i in range(80)], delay=0.02) for _ in range(2)])
     cursor = "vim.api.nvim_win_get_cursor(H.chat():windows()[1])[1]"
 
     editor.lua("require('ryan').chat('rows please')")
     editor.wait("H.line_count() > 20")
     assert editor.lua(f"return {cursor} == H.line_count()"), "follows the end while streaming"
     editor.lua("vim.api.nvim_win_set_cursor(H.chat():windows()[1], {3, 0})")  # the user scrolls up
+    scrolled_at = editor.lua("return H.line_count()")
     st = editor.wait_idle()
-    assert "row 39" in st["text"]
+    assert "row 79" in st["text"] and st["line_count"] > scrolled_at
     assert editor.lua(f"return {cursor}") == 3, "stays where the user scrolled"
 
     editor.lua("vim.api.nvim_win_set_cursor(H.chat():windows()[1], {H.line_count(), 0})")  # back to the end
@@ -284,11 +314,16 @@ def test_changed_settings_reach_the_running_server(editor: Editor, llm: FakeLLM)
     assert llm.chat_requests[-1].json["model"] == "llama3.2:latest"
     servers = server_pids(editor)
     assert len(servers) == 1
-    editor.setup(llm.url, model="qwen2.5-coder:7b")  # setup() again: workspace/didChangeConfiguration
+    # setup() again: workspace/didChangeConfiguration. Empty tables must reach the server as what
+    # the settings mean (options: an object, tools.autoApprove: a list), or it reports them invalid.
+    editor.setup(llm.url, model="qwen2.5-coder:7b", options={}, tools={"autoApprove": []})
     editor.lua("require('ryan').chat('second')")
     editor.wait_idle()
     assert llm.chat_requests[-1].json["model"] == "qwen2.5-coder:7b"
     assert server_pids(editor) == servers, "the same server, not a restart"
+    assert editor.errors() == []
+    wire = json.loads(editor.lua("return vim.json.encode(require('ryan.client').wire_settings())"))
+    assert wire["options"] == {} and wire["tools"]["autoApprove"] == []
 
 
 # -- approvals --------------------------------------------------------------------------------------
@@ -336,6 +371,27 @@ def test_approval_through_vim_ui_select_allows_and_denies_writes(
     assert not (workspace / "dismissed.txt").exists()
     assert st["text"].count("↳ denied") == 2 and "Dismissed." in st["text"]
     assert editor.errors() == []
+
+    # the stored session shows the same calls and statuses when opened again
+    editor.lua("require('ryan').open_session(...)", st["session_id"])
+    editor.wait("H.state().text:find('# ', 1, true) == 1")
+    shown = editor.state()["text"]
+    assert shown.count("`write_file` path=") == 3
+    assert shown.count("↳ ok") == 1 and shown.count("↳ denied") == 2, shown
+    statuses = editor.lua(
+        """
+        local out = {}
+        for _, m in ipairs(vim.api.nvim_buf_get_extmarks(H.chat().buf, require('ryan.chat').ns, 0, -1,
+            {details = true})) do
+          if m[4].virt_text and vim.api.nvim_buf_get_lines(H.chat().buf, m[2], m[2] + 1, false)[1]
+              :find('**tool**', 1, true) then
+            out[#out + 1] = vim.trim(m[4].virt_text[1][1])
+          end
+        end
+        return out
+        """
+    )
+    assert statuses == ["ok", "denied", "denied"]
 
 
 # -- errors -----------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -102,14 +101,30 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
     subprocess.run(
         [str(NODE24), entry, *common, "--install-extension", str(VSIX)],
-        env=env, check=True, capture_output=True, timeout=120,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     port = free_port()
     log = (ARTIFACTS / "code-server.log").open("w")
     proc = subprocess.Popen(
-        [str(NODE24), entry, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
-         "--disable-update-check", *common, str(workspace)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(NODE24),
+            entry,
+            "--auth",
+            "none",
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--disable-telemetry",
+            "--disable-update-check",
+            *common,
+            str(workspace),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -120,9 +135,11 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"code-server did not start; see {ARTIFACTS / 'code-server.log'}") from None
+                    raise RuntimeError(
+                        f"code-server did not start; see {ARTIFACTS / 'code-server.log'}"
+                    ) from None
                 time.sleep(0.3)
-        yield {"url": url, "workspace": workspace, "user_data": user_data}
+        yield {"url": url, "workspace": workspace, "user_data": user_data, "pid": proc.pid}
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 15)
@@ -132,6 +149,28 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
             os.killpg(proc.pid, 9)
             proc.wait(5)
         log.close()
+
+
+def ryan_servers(root: int) -> set[int]:
+    """PIDs of the ryan-server processes started under the code-server process `root`."""
+    parents: dict[int, int] = {}
+    commands: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+    def under(pid: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    return {pid for pid, cmd in commands.items() if "ryan-server" in cmd and "--stdio" in cmd and under(pid)}
 
 
 def panel_frame(page: Any, timeout: float = 30.0) -> Any:
@@ -203,8 +242,12 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
     frame = open_panel(page)
 
     # 1. A streamed answer.
-    llm.enqueue(Reply([Text("Hel"), Text("lo! Here is "), Text("**bold** and:\n\n```python\nprint('hi')\n```\n")],
-                      delay=0.05))
+    llm.enqueue(
+        Reply(
+            [Text("Hel"), Text("lo! Here is "), Text("**bold** and:\n\n```python\nprint('hi')\n```\n")],
+            delay=0.05,
+        )
+    )
     ask(frame, "Say hello")
     frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
     assistant = frame.inner_text(".msg.assistant.done .md")
@@ -213,7 +256,9 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
     assert frame.inner_text(".msg.assistant.done strong") == "bold"
     assert "qwen3:4b" in frame.inner_text(".msg.assistant.done .msg-status")
     sent = llm.chat_requests[-1].json
-    assert sent["messages"][-1]["content"].endswith("Say hello") or "Say hello" in json.dumps(sent["messages"])
+    assert sent["messages"][-1]["content"].endswith("Say hello") or "Say hello" in json.dumps(
+        sent["messages"]
+    )
     page.screenshot(path=str(ARTIFACTS / "code-server-answer.png"))
     frame.locator(".msg.assistant.done").screenshot(path=str(ARTIFACTS / "code-server-panel-answer.png"))
 
@@ -240,10 +285,11 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
 
     # 4. A settings change reaches the running server (workspace/didChangeConfiguration): with the
     #    backend's address pointing nowhere, the banner says what to do.
-    user_settings = code_server["user_data"] / "User" / "settings.json"
-    saved = user_settings.read_text()
+    #    (code-server watches the Machine settings file for outside edits, not the User one.)
+    machine_settings = code_server["user_data"] / "Machine" / "settings.json"
+    saved = machine_settings.read_text()
     dead = f"http://127.0.0.1:{free_port()}"
-    user_settings.write_text(json.dumps({**json.loads(saved), "ryan.baseUrl": dead}, indent=2))
+    machine_settings.write_text(json.dumps({**json.loads(saved), "ryan.baseUrl": dead}, indent=2))
     try:
         frame.click(".banner-close")
         text = ""
@@ -266,10 +312,28 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
         assert "ollama serve" in text
         page.screenshot(path=str(ARTIFACTS / "code-server-unreachable.png"))
     finally:
-        user_settings.write_text(saved)
+        machine_settings.write_text(saved)
+
+    # 5. Restart Server: a new server process, and the panel goes on working.
+    frame.click(".banner-close")
+    before = ryan_servers(code_server["pid"])
+    assert len(before) == 1, before
+    run_command(page, "Ryan: Restart Server")
+    deadline = time.monotonic() + 30
+    after = before
+    while (after & before or not after) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = ryan_servers(code_server["pid"])
+    assert len(after) == 1 and not (after & before), (before, after)  # the old one has exited
+    asked = frame.locator(".msg.assistant.done").count()
+    ask(frame, "Still there after the restart?")
+    wait_until(frame, f"() => document.querySelectorAll('.msg.assistant.done').length > {asked}", timeout=30)
+    assert "Hello from the fake." in frame.locator(".msg.assistant.done .md").last.inner_text()
 
 
-def test_selection_tools_and_approval_in_code_server(code_server: dict[str, Any], llm: FakeLLM, page: Any) -> None:
+def test_selection_tools_and_approval_in_code_server(
+    code_server: dict[str, Any], llm: FakeLLM, page: Any
+) -> None:
     """Ask About Selection sends the selected text; tool calls show as cards; a write asks through
     VS Code's own notification and lands in the editor's buffer."""
     llm.reset()
@@ -287,11 +351,23 @@ def test_selection_tools_and_approval_in_code_server(code_server: dict[str, Any]
     frame.wait_for_selector(".chips .chip:has-text('src/app.py:1-')", timeout=10_000)
 
     llm.enqueue(
-        Reply([Think("The subtraction looks wrong. "), Text("Let me look at the file. "),
-               ToolCall("read_file", {"path": "src/app.py"})]),
+        Reply(
+            [
+                Think("The subtraction looks wrong. "),
+                Text("Let me look at the file. "),
+                ToolCall("read_file", {"path": "src/app.py"}),
+            ]
+        ),
         Reply([ToolCall("edit_file", {"path": "src/app.py", "oldText": "a - b", "newText": "a + b"})]),
-        Reply([Text("Fixed: `add` now **adds**.\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n"
-                    "- `read_file` showed the bug\n- `edit_file` changed line 2\n")], delay=0.02),
+        Reply(
+            [
+                Text(
+                    "Fixed: `add` now **adds**.\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n"
+                    "- `read_file` showed the bug\n- `edit_file` changed line 2\n"
+                )
+            ],
+            delay=0.02,
+        ),
     )
     ask(frame, "Fix the bug in this function")
 
@@ -332,5 +408,15 @@ def test_selection_tools_and_approval_in_code_server(code_server: dict[str, Any]
     page.wait_for_selector(".monaco-workbench", timeout=60_000)
     frame = panel_frame(page)
     frame.wait_for_selector(".msg.user:has-text('Fix the bug in this function')", timeout=30_000)
-    assert frame.locator(".tool-card").count() == 2
+    restored = frame.locator(".tool-card")
+    assert restored.count() == 2
+    assert restored.locator(".tool-status").all_inner_texts() == ["done", "done"]
+    assert "return a - b" in restored.nth(0).locator(".tool-output").text_content()
     assert "Fixed: add now adds." in frame.locator(".msg.assistant .md").last.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "code-server-restored.png"))
+
+    # ... and is listed under History.
+    frame.click("text=History")
+    frame.wait_for_selector(".session-item", timeout=10_000)
+    titles = frame.locator(".session-item .session-title").all_inner_texts()
+    assert any("Fix the bug" in t for t in titles), titles

@@ -13,7 +13,8 @@ from vscode_harness import ARTIFACTS, harness_html, make_answer, split_deltas
 
 STREAM_JS = """async ([deltas, perFrame]) => {
   __send({type: 'busy', busy: true});
-  __send({type: 'userMessage', requestId: 'r1', text: 'Explain everything', context: [{label: 'src/app.ts:3-9'}]});
+  __send({type: 'userMessage', requestId: 'r1', text: 'Explain everything',
+          context: [{label: 'src/app.ts:3-9'}]});
   __send({type: 'start', requestId: 'r1', sessionId: 's1', model: 'qwen3:4b'});
   for (let i = 0; i < deltas.length; i++) {
     __send({type: 'content', requestId: 'r1', text: deltas[i]});
@@ -70,9 +71,10 @@ def test_model_output_cannot_run_script(page: Any, tmp_path: Path) -> None:
         "<img src=x onerror=\"window.__pwned = 'img'\">\n\n"
         '<a href="javascript:window.__pwned=1">raw link</a> <svg onload="window.__pwned=2"></svg>\n\n'
         "[click me](javascript:window.__pwned='link') [upper](JAVASCRIPT:window.__pwned=3) "
-        "[tab](java\tscript:window.__pwned=4) [data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
+        "[tab](java\tscript:window.__pwned=4) "
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) "
         "<javascript:window.__pwned=5> ![img](javascript:window.__pwned=6) ![track](https://evil.example/p.png)\n\n"
-        "<iframe src=\"javascript:window.parent.__pwned=7\"></iframe>\n\n"
+        '<iframe src="javascript:window.parent.__pwned=7"></iframe>\n\n'
         "```html\n<script>window.__pwned = 'code'</script>\n```\n\n"
         "[fine](https://example.com/ok)\n"
     )
@@ -82,13 +84,19 @@ def test_model_output_cannot_run_script(page: Any, tmp_path: Path) -> None:
             """(evil) => {
               __send({type: 'userMessage', requestId: 'x', text: evil, context: []});
               __send({type: 'thinking', requestId: 'x', text: evil});
-              __send({type: 'toolCall', requestId: 'x', callId: 'c', name: '<img src=x onerror=window.__pwned=8>', arguments: {path: evil}});
-              __send({type: 'toolResult', requestId: 'x', callId: 'c', name: 'read_file', status: 'ok', output: evil});
-              for (const ch of evil.match(/[\\s\\S]{1,7}/g)) __send({type: 'content', requestId: 'x', text: ch});
-              __send({type: 'done', requestId: 'x', stopReason: 'stop', model: 'm', sessionId: 's', summary: evil});
+              __send({type: 'toolCall', requestId: 'x', callId: 'c',
+                      name: '<img src=x onerror=window.__pwned=8>', arguments: {path: evil}});
+              __send({type: 'toolResult', requestId: 'x', callId: 'c', name: 'read_file', status: 'ok',
+                      output: evil});
+              for (const ch of evil.match(/[\\s\\S]{1,7}/g)) {
+                __send({type: 'content', requestId: 'x', text: ch});
+              }
+              __send({type: 'done', requestId: 'x', stopReason: 'stop', model: 'm', sessionId: 's',
+                      summary: evil});
               __send({type: 'error', error: {title: evil, message: evil, available: [evil]}});
               __send({type: 'models', models: [evil], current: evil});
-              __send({type: 'sessions', sessions: [{sessionId: 's', title: evil, model: evil, createdAt: 0, updatedAt: 0, messageCount: 1}]});
+              __send({type: 'sessions', sessions: [{sessionId: 's', title: evil, model: evil,
+                      createdAt: 0, updatedAt: 0, messageCount: 1}]});
             }""",
             evil,
         )
@@ -120,11 +128,13 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
           __send({type: 'models', models: ['llama3.2:3b', 'qwen3:4b'], current: 'qwen3:4b'});
           __send({type: 'context', items: [{label: 'src/app.ts:3-9'}]});
           __send({type: 'busy', busy: true});
-          __send({type: 'userMessage', requestId: 'r', text: 'Fix the bug', context: [{label: 'src/app.ts:3-9'}]});
+          __send({type: 'userMessage', requestId: 'r', text: 'Fix the bug',
+                  context: [{label: 'src/app.ts:3-9'}]});
           __send({type: 'start', requestId: 'r', sessionId: 'sess-1', model: 'qwen3:4b'});
           __send({type: 'thinking', requestId: 'r', text: 'The user wants a fix. '});
           __send({type: 'thinking', requestId: 'r', text: 'Read the file first.'});
-          __send({type: 'toolCall', requestId: 'r', callId: 'c1', name: 'read_file', arguments: {path: 'src/app.ts'}});
+          __send({type: 'toolCall', requestId: 'r', callId: 'c1', name: 'read_file',
+                  arguments: {path: 'src/app.ts'}});
         }"""
     )
     card = page.locator(".tool-card")
@@ -133,14 +143,18 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
     assert card.locator(".tool-status").inner_text() == "running…"
     page.evaluate(
         """() => {
-          __send({type: 'toolResult', requestId: 'r', callId: 'c1', name: 'read_file', status: 'ok', output: '1: const x = 1;'});
+          __send({type: 'toolResult', requestId: 'r', callId: 'c1', name: 'read_file', status: 'ok',
+                  output: '1: const x = 1;'});
           __send({type: 'content', requestId: 'r', text: 'Change it to:\\n\\n```ts\\nconst x = 2;\\n```\\n'});
         }"""
     )
     assert card.locator(".tool-status").inner_text() == "done"
     card.locator("summary").click()
     assert "const x = 1;" in card.locator(".tool-output").inner_text()
-    assert page.locator(".thinking .thinking-text").text_content() == "The user wants a fix. Read the file first."
+    assert (
+        page.locator(".thinking .thinking-text").text_content()
+        == "The user wants a fix. Read the file first."
+    )
     page.wait_for_selector(".code-block")
 
     # Stop while busy.
@@ -154,7 +168,10 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
     page.click(".code-block [data-action=copy]")
     page.click(".code-block [data-action=insert]")
     posted = page.evaluate("window.__posted.slice(-2)")
-    assert posted == [{"type": "copy", "text": "const x = 2;\n"}, {"type": "insert", "text": "const x = 2;\n"}]
+    assert posted == [
+        {"type": "copy", "text": "const x = 2;\n"},
+        {"type": "insert", "text": "const x = 2;\n"},
+    ]
 
     # Ask with Enter; the model picker; the error banner with the server's words.
     page.fill("textarea.input", "and now?")
@@ -162,9 +179,12 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
     assert page.evaluate("window.__posted.at(-1)") == {"type": "ask", "prompt": "and now?"}
     page.select_option("select.model-select", "llama3.2:3b")
     assert page.evaluate("window.__posted.at(-1)") == {"type": "pickModel", "model": "llama3.2:3b"}
-    msg = "Cannot connect to Ollama at http://127.0.0.1:11434 (connection refused). Is 'ollama serve' running?"
+    msg = (
+        "Cannot connect to Ollama at http://127.0.0.1:11434 (connection refused). Is 'ollama serve' running?"
+    )
     page.evaluate(
-        "(msg) => __send({type: 'error', requestId: 'r2', error: {code: -32001, title: 'Cannot reach the model server', message: msg}})",
+        "(msg) => __send({type: 'error', requestId: 'r2',"
+        " error: {code: -32001, title: 'Cannot reach the model server', message: msg}})",
         msg,
     )
     assert msg in page.inner_text(".banner.error")
@@ -174,7 +194,8 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
     page.click("text=History")
     assert page.evaluate("window.__posted.at(-1)") == {"type": "requestSessions"}
     page.evaluate(
-        """() => __send({type: 'sessions', sessions: [{sessionId: 'old', title: 'Earlier chat', model: 'qwen3:4b',
+        """() => __send({type: 'sessions', sessions: [
+             {sessionId: 'old', title: 'Earlier chat', model: 'qwen3:4b',
              createdAt: '2026-01-01', updatedAt: '2026-01-02', messageCount: 4}]})"""
     )
     page.click(".session-item")
@@ -184,9 +205,21 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
         "title": "Earlier chat",
         "messages": [
             {"role": "user", "content": "What is in main.py?", "status": "complete"},
-            {"role": "assistant", "content": "", "status": "complete",
-             "toolCalls": [{"callId": "t1", "name": "read_file", "arguments": {"path": "main.py"}, "status": "ok"}]},
-            {"role": "tool", "content": "1: print('hi')", "toolName": "read_file", "toolCallId": "t1", "status": "ok"},
+            {
+                "role": "assistant",
+                "content": "",
+                "status": "complete",
+                "toolCalls": [
+                    {"callId": "t1", "name": "read_file", "arguments": {"path": "main.py"}, "status": "ok"}
+                ],
+            },
+            {
+                "role": "tool",
+                "content": "1: print('hi')",
+                "toolName": "read_file",
+                "toolCallId": "t1",
+                "status": "ok",
+            },
             {"role": "assistant", "content": "It prints **hi**.", "status": "complete"},
         ],
     }
@@ -197,7 +230,10 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
     assert page.evaluate("window.__state.sessionId") == "old"
     page.reload()
     page.wait_for_function("window.__posted.some(m => m.type === 'ready')")
-    assert page.evaluate("window.__posted.find(m => m.type === 'ready')") == {"type": "ready", "sessionId": "old"}
+    assert page.evaluate("window.__posted.find(m => m.type === 'ready')") == {
+        "type": "ready",
+        "sessionId": "old",
+    }
     assert page.errors == []
 
 

@@ -4,6 +4,7 @@ the panel loaded on its own with a stub `acquireVsCodeApi()`, and a generated 20
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import shutil
@@ -54,12 +55,11 @@ def harness_html(directory: Path, *, csp: bool = True, manual_frames: bool = Fal
     `manual_frames` replaces requestAnimationFrame with a queue the caller drains (`__frame()`),
     so a benchmark can render after every delta.
     """
-    policy = (
-        f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src file: 'unsafe-inline'; img-src data:"
-    )
+    policy = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src file: 'unsafe-inline'; img-src data:"
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">' if csp else ""
     frames = (
-        "window.__frames = []; window.requestAnimationFrame = (cb) => { window.__frames.push(cb); return 1; };"
+        "window.__frames = [];"
+        " window.requestAnimationFrame = (cb) => { window.__frames.push(cb); return 1; };"
         "window.__frame = () => { const q = window.__frames; window.__frames = [];"
         " for (const cb of q) cb(performance.now()); return q.length; };"
         if manual_frames
@@ -68,7 +68,8 @@ def harness_html(directory: Path, *, csp: bool = True, manual_frames: bool = Fal
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">{meta}
 <link rel="stylesheet" href="{(EXT / "media" / "chat.css").as_uri()}">
-<style>body {{ --vscode-font-family: 'DejaVu Sans', sans-serif; --vscode-editor-font-family: 'DejaVu Sans Mono', monospace;
+<style>body {{ --vscode-font-family: 'DejaVu Sans', sans-serif;
+  --vscode-editor-font-family: 'DejaVu Sans Mono', monospace;
   --vscode-foreground: #cccccc; --vscode-sideBar-background: #181818; }}</style>
 </head><body><div id="app"></div>
 <script nonce="{NONCE}">
@@ -135,7 +136,9 @@ def make_answer(size: int = 200_000, seed: int = 7) -> str:
             )
             parts.append(f"```{lang}\n{body}```\n\n")
         elif kind == 5:
-            rows = "".join(f"| {rnd.choice(_WORDS)} | {rnd.randint(1, 999)} |\n" for _ in range(rnd.randint(2, 4)))
+            rows = "".join(
+                f"| {rnd.choice(_WORDS)} | {rnd.randint(1, 999)} |\n" for _ in range(rnd.randint(2, 4))
+            )
             parts.append(f"| name | value |\n|---|---|\n{rows}\n")
         else:
             parts.append(f"> {sentence()}\n> {sentence()}\n\n1. {sentence()}\n2. {sentence()}\n\n")
@@ -148,4 +151,4 @@ def split_deltas(text: str, count: int = 5000, seed: int = 3) -> list[str]:
     rnd = random.Random(seed)
     cuts = sorted(rnd.sample(range(1, len(text)), count - 1))
     bounds = [0, *cuts, len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]

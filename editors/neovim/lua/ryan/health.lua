@@ -1,0 +1,143 @@
+---@brief `:checkhealth ryan`: is the server there, does it start, which backend does it reach,
+--- which models does it have — or what failed and what to do about it.
+
+local M = {}
+
+local health = vim.health
+
+---Wait for an async call; returns what `fn` passed to its callback, or nil on timeout.
+local function await(timeout, fn)
+  local done, out = false, nil
+  fn(function(...)
+    out = { ... }
+    done = true
+  end)
+  vim.wait(timeout, function()
+    return done
+  end, 20)
+  if not done then
+    return nil
+  end
+  return out
+end
+
+function M.check()
+  local config = require("ryan.config")
+  local rclient = require("ryan.client")
+  local protocol = require("ryan.protocol")
+  local opts = config.options
+  local timeout = opts.request_timeout_ms or 10000
+
+  health.start("ryan: Neovim")
+  if vim.fn.has("nvim-0.10") == 1 then
+    health.ok("Neovim " .. tostring(vim.version()))
+  else
+    health.error("Neovim 0.10 or newer is required", { "Upgrade Neovim" })
+    return
+  end
+
+  health.start("ryan: server")
+  local cmd = opts.cmd
+  if type(cmd) == "table" then
+    local exe = cmd[1] and vim.fn.exepath(cmd[1]) or ""
+    if exe == "" then
+      health.error(("server command '%s' not found"):format(tostring(cmd[1])), {
+        "Install it: pip install ryan-server (or pipx install ryan-server)",
+        "Or point setup({ cmd = { '/path/to/ryan-server' } }) at it",
+      })
+      return
+    end
+    health.ok(("server command: %s"):format(table.concat(vim.list_extend({ exe }, vim.list_slice(cmd, 2)), " ")))
+  end
+
+  local root = rclient.root_for(0)
+  local started = await(timeout, function(done)
+    rclient.with_client(root, done)
+  end)
+  if not started then
+    health.error(("ryan-server did not answer `initialize` within %d ms"):format(timeout), {
+      "Run the command in a terminal to see its error output",
+      "See :LspLog",
+    })
+    return
+  end
+  local client, err = started[1], started[2]
+  if not client then
+    health.error("ryan-server did not start: " .. tostring(err), {
+      "Run the command in a terminal to see its error output",
+      "See :LspLog",
+    })
+    return
+  end
+  local info = client.server_info or {}
+  local caps = rclient.capabilities(client) or {}
+  health.ok(
+    ("%s %s started for %s (protocol %s)"):format(
+      info.name or "server",
+      info.version or "",
+      root,
+      tostring(caps.protocolVersion or "?")
+    )
+  )
+  if caps.protocolVersion and caps.protocolVersion ~= protocol.VERSION then
+    health.warn(
+      ("the server speaks protocol %s, this plugin %d"):format(tostring(caps.protocolVersion), protocol.VERSION),
+      { "Update the plugin and ryan-server together" }
+    )
+  end
+  if type(caps.tools) == "table" then
+    health.info("tools: " .. (#caps.tools > 0 and table.concat(caps.tools, ", ") or "none"))
+  end
+
+  health.start("ryan: backend")
+  local st = await(timeout, function(done)
+    rclient.call(root, protocol.method.status, nil, done)
+  end)
+  if not st then
+    health.error(("`ryan/status` did not answer within %d ms"):format(timeout))
+    return
+  end
+  local status, serr = st[1], st[2]
+  if not status then
+    health.error("`ryan/status` failed: " .. tostring(serr), { "See :LspLog" })
+    return
+  end
+  local where = ("%s at %s"):format(tostring(status.provider or "?"), tostring(status.baseUrl or "?"))
+  if not status.reachable then
+    local advice = {
+      "Start the backend (for Ollama: `ollama serve`)",
+      "Or set settings.baseUrl / settings.provider in require('ryan').setup()",
+    }
+    health.error(("backend %s is not reachable: %s"):format(where, tostring(status.error or "unknown error")), advice)
+    return
+  end
+  health.ok(("backend %s is reachable%s"):format(where, status.version and (" (version " .. status.version .. ")") or ""))
+
+  local md = await(timeout, function(done)
+    rclient.call(root, protocol.method.models, nil, done)
+  end)
+  local models = md and md[1]
+  if not models then
+    health.warn("could not list models: " .. tostring(md and md[2] or "timeout"))
+    return
+  end
+  local names = {}
+  for _, m in ipairs(models.models or {}) do
+    names[#names + 1] = m.name
+  end
+  if #names == 0 then
+    health.warn("the backend has no models", { "Pull one, e.g. `ollama pull qwen2.5-coder`" })
+    return
+  end
+  health.ok(("models: %s"):format(table.concat(names, ", ")))
+  local current = opts.model or models.current or status.model
+  if current then
+    if vim.tbl_contains(names, current) then
+      health.ok("model for chats: " .. current)
+    else
+      health.warn(("model '%s' is not on the backend"):format(current), { "Pick one with :RyanModels" })
+    end
+  end
+end
+
+return M

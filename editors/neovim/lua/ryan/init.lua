@@ -1,0 +1,228 @@
+---@brief Ryan for Neovim: a chat with a local LLM through ryan-server, on the built-in LSP client.
+--- `require("ryan").setup({})` creates the commands; `chat()`, `stop()` and friends are the API.
+
+local config = require("ryan.config")
+
+local M = {}
+
+local did_setup = false
+
+---Configure Ryan and create its user commands. Calling it again with other `settings` sends them
+---to the running servers (`workspace/didChangeConfiguration`).
+---@param opts ryan.Options|table|nil
+function M.setup(opts)
+  local old_settings = did_setup and vim.deepcopy(config.options.settings) or nil
+  config.setup(opts)
+  require("ryan.commands").create()
+  did_setup = true
+  if old_settings ~= nil and not vim.deep_equal(old_settings, config.options.settings) then
+    require("ryan.client").push_settings()
+  end
+end
+
+local function ensure_setup()
+  if not did_setup then
+    M.setup({})
+  end
+end
+
+---Context entries for lines `range[1]..range[2]` (1-based, inclusive) of `bufnr`.
+---@param bufnr integer
+---@param range integer[]
+---@return table[]
+function M.context_for_range(bufnr, range)
+  local l1, l2 = range[1], range[2]
+  if l1 > l2 then
+    l1, l2 = l2, l1
+  end
+  local lines = vim.api.nvim_buf_get_lines(bufnr, l1 - 1, l2, false)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local item = {
+    -- end is the start of the next line: whole lines, no character offsets to encode
+    range = { start = { line = l1 - 1, character = 0 }, ["end"] = { line = l2, character = 0 } },
+    text = table.concat(lines, "\n") .. "\n",
+  }
+  if name ~= "" and vim.bo[bufnr].buftype == "" then
+    item.uri = vim.uri_from_bufnr(bufnr)
+  end
+  return { item }
+end
+
+---Ask Ryan. The answer streams into the current chat (opened if needed).
+---@param prompt string
+---@param opts { range: integer[]?, bufnr: integer?, context: table[]?, model: string?, new: boolean?, focus: boolean? }?
+---@return ryan.Chat?
+function M.chat(prompt, opts)
+  ensure_setup()
+  opts = opts or {}
+  if type(prompt) ~= "string" or vim.trim(prompt) == "" then
+    vim.notify("Ryan: the prompt is empty", vim.log.levels.WARN)
+    return nil
+  end
+  local chat_mod = require("ryan.chat")
+  local rclient = require("ryan.client")
+  local source = opts.bufnr or vim.api.nvim_get_current_buf()
+  local context = opts.context
+  if not context and opts.range then
+    context = M.context_for_range(source, opts.range)
+  end
+  local root = rclient.root_for(source)
+  if opts.new and chat_mod.current and chat_mod.current.session_id then
+    chat_mod.current = nil
+  end
+  local chat = chat_mod.get_or_create(root)
+  chat:show({ focus = opts.focus })
+  chat:ask(prompt, { context = context, model = opts.model })
+  return chat
+end
+
+---Stop the current chat's answer (keeps what came).
+---@return boolean stopped
+function M.stop()
+  local chat = require("ryan.chat").current
+  if chat and chat:stop() then
+    return true
+  end
+  -- a chat that is not current may still be running
+  for _, c in pairs(require("ryan.chat").by_buf) do
+    if c:stop() then
+      return true
+    end
+  end
+  return false
+end
+
+---Open (or focus) the current chat window.
+---@return ryan.Chat
+function M.open()
+  ensure_setup()
+  local chat_mod = require("ryan.chat")
+  local chat = chat_mod.get_or_create(require("ryan.client").root_for(0))
+  chat:show()
+  return chat
+end
+
+---Start a new session; ask `prompt` in it if given.
+---@param prompt string?
+---@return ryan.Chat?
+function M.new(prompt)
+  ensure_setup()
+  local chat_mod = require("ryan.chat")
+  local cur = chat_mod.current
+  -- a chat that has not started a session yet is already new
+  if not (cur and vim.api.nvim_buf_is_valid(cur.buf) and cur.session_id == nil and cur.run == nil) then
+    local old_win = cur and vim.api.nvim_buf_is_valid(cur.buf) and cur:windows()[1]
+    local chat = chat_mod.new({ root = require("ryan.client").root_for(0) })
+    chat_mod.current = chat
+    if old_win then
+      vim.api.nvim_win_set_buf(old_win, chat.buf)
+    end
+  end
+  if prompt then
+    return M.chat(prompt)
+  end
+  return M.open()
+end
+
+local function timestamp(s)
+  if type(s) ~= "string" then
+    return ""
+  end
+  return (s:gsub("T", " "):gsub("%..*$", ""):gsub("Z$", ""))
+end
+
+---Show session `session_id` (from `ryan/session`) and make it the current chat.
+---@param session_id string
+---@param cb fun(chat: ryan.Chat?)?
+function M.open_session(session_id, cb)
+  ensure_setup()
+  local chat_mod = require("ryan.chat")
+  local rclient = require("ryan.client")
+  local root = rclient.root_for(0)
+  rclient.call(root, require("ryan.protocol").method.session, { sessionId = session_id }, function(result, err)
+    if not result then
+      vim.notify("Ryan: could not open the session: " .. tostring(err), vim.log.levels.ERROR)
+      if cb then
+        cb(nil)
+      end
+      return
+    end
+    local chat = chat_mod.find_session(session_id)
+    if chat and chat.run then
+      chat_mod.current = chat
+    else
+      chat = chat or chat_mod.new({ session_id = session_id, root = root })
+      chat:render_session(result)
+      chat_mod.current = chat
+    end
+    chat:show()
+    if cb then
+      cb(chat)
+    end
+  end)
+end
+
+---Pick an earlier session with vim.ui.select and show it.
+function M.sessions()
+  ensure_setup()
+  local rclient = require("ryan.client")
+  rclient.call(rclient.root_for(0), require("ryan.protocol").method.sessions, nil, function(result, err)
+    if not result then
+      vim.notify("Ryan: could not list sessions: " .. tostring(err), vim.log.levels.ERROR)
+      return
+    end
+    local sessions = result.sessions or {}
+    if #sessions == 0 then
+      vim.notify("Ryan: no sessions yet", vim.log.levels.INFO)
+      return
+    end
+    vim.ui.select(sessions, {
+      prompt = "Ryan session: ",
+      kind = "ryan_session",
+      format_item = function(s)
+        return ("%s  (%s, %s messages, %s)"):format(
+          s.title or s.sessionId,
+          s.model or "?",
+          tostring(s.messageCount or "?"),
+          timestamp(s.updatedAt)
+        )
+      end,
+    }, function(choice)
+      if choice then
+        M.open_session(choice.sessionId)
+      end
+    end)
+  end)
+end
+
+---Pick the model for the next chats with vim.ui.select (from `ryan/models`).
+function M.models()
+  ensure_setup()
+  local rclient = require("ryan.client")
+  rclient.call(rclient.root_for(0), require("ryan.protocol").method.models, nil, function(result, err)
+    if not result then
+      vim.notify("Ryan: could not list models: " .. tostring(err), vim.log.levels.ERROR)
+      return
+    end
+    local models = result.models or {}
+    if #models == 0 then
+      vim.notify("Ryan: the backend has no models", vim.log.levels.WARN)
+      return
+    end
+    local current = config.options.model or result.current
+    vim.ui.select(models, {
+      prompt = "Ryan model: ",
+      kind = "ryan_model",
+      format_item = function(m)
+        return (m.name == current and "● " or "  ") .. m.name
+      end,
+    }, function(choice)
+      if choice then
+        config.options.model = choice.name
+        vim.notify("Ryan: model " .. choice.name, vim.log.levels.INFO)
+      end
+    end)
+  end)
+end
+
+return M

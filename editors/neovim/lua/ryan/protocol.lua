@@ -1,0 +1,58 @@
+---@brief Ryan wire protocol, version 1: method names, event kinds and error codes, defined once.
+--- Mirrors shared/PROTOCOL.md and ryan_server/protocol.py; change them together.
+
+local M = {}
+
+M.VERSION = 1
+
+---@enum ryan.Method
+M.method = {
+  chat = "ryan/chat",
+  models = "ryan/models",
+  status = "ryan/status",
+  sessions = "ryan/sessions",
+  session = "ryan/session",
+  delete_session = "ryan/deleteSession",
+  progress = "$/progress",
+  show_message_request = "window/showMessageRequest",
+  did_change_configuration = "workspace/didChangeConfiguration",
+}
+
+---@enum ryan.EventKind
+M.event = {
+  start = "start",
+  thinking = "thinking",
+  content = "content",
+  tool_call = "toolCall",
+  tool_result = "toolResult",
+  retry = "retry",
+  fallback = "fallback",
+  notice = "notice",
+}
+
+---@enum ryan.ErrorCode
+M.error = {
+  invalid_params = -32602,
+  backend_unreachable = -32001,
+  model_not_found = -32002,
+  backend_error = -32003,
+  session_busy = -32004,
+  session_not_found = -32005,
+  request_cancelled = -32800,
+}
+
+---@enum ryan.ToolStatus
+M.tool_status = {
+  ok = "ok",
+  error = "error",
+  denied = "denied",
+}
+
+---@enum ryan.StopReason
+M.stop_reason = {
+  stop = "stop",
+  length = "length",
+  max_steps = "maxSteps",
+}
+
+return M

@@ -1,0 +1,355 @@
+/**
+ * The chat panel: a webview view in Ryan's activity-bar container, and the chat it drives.
+ *
+ * The webview only renders; this class owns the conversation (session, model, running request,
+ * attached context) and talks to the server through RyanClient. Messages both ways are
+ * `{type}`-tagged (see protocol.ts).
+ */
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { RyanClient } from './client';
+import { contextLabel, errorToInfo, eventToMessage, isCancellation, summarize } from './messages';
+import {
+  ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, ToWebview,
+} from './protocol';
+
+const SESSION_KEY = 'ryan.sessionId';
+const MODEL_KEY = 'ryan.model';
+
+export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  static readonly viewType = 'ryan.chatView';
+
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private queue: ToWebview[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private sessionId: string | undefined;
+  private model: string | undefined;
+  private context: { entry: ContextEntry; label: string }[] = [];
+  private running: { requestId: string; cts: vscode.CancellationTokenSource } | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly state: vscode.Memento,
+    private readonly client: RyanClient,
+  ) {
+    this.sessionId = state.get<string>(SESSION_KEY);
+    this.model = state.get<string>(MODEL_KEY);
+    this.disposables.push(
+      client.onDidChangeState((e) => {
+        this.post({ type: 'server', state: e.state, message: e.message });
+        if (e.state === 'running') void this.refreshModels();
+      }),
+    );
+  }
+
+  // ---- view lifecycle -------------------------------------------------------------------------
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const webview = view.webview;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
+    };
+    webview.html = this.html(webview);
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m)),
+      view.onDidDispose(() => {
+        if (this.view === view) {
+          this.view = undefined;
+          this.ready = false;
+        }
+      }),
+    );
+  }
+
+  /** Reveals the view (resolving it if needed). */
+  async show(preserveFocus = false): Promise<void> {
+    if (this.view) {
+      this.view.show(preserveFocus);
+    } else {
+      await vscode.commands.executeCommand(`${ChatPanel.viewType}.focus`);
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${asset('media', 'chat.css')}">
+<title>Ryan</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private post(message: ToWebview): void {
+    if (!this.view || !this.ready) {
+      this.queue.push(message);
+      return;
+    }
+    void this.view.webview.postMessage(message);
+  }
+
+  // ---- messages from the webview ----------------------------------------------------------------
+
+  private async onMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.post({ type: 'busy', busy: !!this.running });
+        this.post({ type: 'context', items: this.context.map((c) => ({ label: c.label })) });
+        for (const q of this.queue.splice(0)) this.post(q);
+        if (!this.running) {
+          // A new webview (first show, window reload, view moved) starts empty: redraw the session.
+          const sid = this.sessionId ?? m.sessionId ?? undefined;
+          if (sid) void this.openSession(sid, true);
+        }
+        if (this.client.running) {
+          this.post({ type: 'server', state: 'running' });
+          void this.refreshModels();
+        } else {
+          // Start the server with the view; a failure shows in the panel through onDidChangeState.
+          this.client.start().catch(() => undefined);
+        }
+        return;
+      case 'ask':
+        await this.ask(m.prompt);
+        return;
+      case 'stop':
+        this.stop();
+        return;
+      case 'newSession':
+        this.newSession();
+        return;
+      case 'requestModels':
+        await this.refreshModels();
+        return;
+      case 'pickModel':
+        await this.setModel(m.model);
+        return;
+      case 'requestSessions':
+        await this.refreshSessions();
+        return;
+      case 'openSession':
+        await this.openSession(m.sessionId);
+        return;
+      case 'clearContext':
+        this.context = [];
+        this.post({ type: 'context', items: [] });
+        return;
+      case 'copy':
+        await vscode.env.clipboard.writeText(m.text);
+        void vscode.window.setStatusBarMessage('Ryan: copied', 1500);
+        return;
+      case 'insert':
+        await this.insertAtCursor(m.text);
+        return;
+      case 'openLink':
+        if (/^(https?:|mailto:)/i.test(m.href)) await vscode.env.openExternal(vscode.Uri.parse(m.href));
+        return;
+      case 'dismissError':
+        return;
+    }
+  }
+
+  // ---- the chat ---------------------------------------------------------------------------------
+
+  get busy(): boolean {
+    return !!this.running;
+  }
+
+  /** Sends `prompt` (with any attached context) as the next message of the current session. */
+  async ask(prompt: string): Promise<void> {
+    prompt = prompt.trim();
+    if (!prompt) return;
+    if (this.running) {
+      this.post({
+        type: 'error',
+        error: { title: 'A chat is running', message: 'Wait for the answer or press Stop before asking again.' },
+      });
+      return;
+    }
+    const requestId = randomUUID();
+    const cts = new vscode.CancellationTokenSource();
+    this.running = { requestId, cts };
+    const context = this.context;
+    this.context = [];
+    this.setBusy(true);
+    this.post({ type: 'context', items: [] });
+    this.post({ type: 'userMessage', requestId, text: prompt, context: context.map((c) => ({ label: c.label })) });
+    try {
+      const result = await this.client.chat(
+        {
+          prompt,
+          sessionId: this.sessionId,
+          model: this.model,
+          context: context.length ? context.map((c) => c.entry) : undefined,
+        },
+        (value) => {
+          const msg = eventToMessage(requestId, value);
+          if (!msg) return;
+          if (msg.type === 'start' && msg.sessionId) this.rememberSession(msg.sessionId);
+          this.post(msg);
+        },
+        cts.token,
+      );
+      if (result.sessionId) this.rememberSession(result.sessionId);
+      this.post({
+        type: 'done',
+        requestId,
+        stopReason: result.stopReason,
+        model: result.model,
+        sessionId: result.sessionId,
+        summary: summarize(result),
+      });
+    } catch (err) {
+      if (isCancellation(err) || cts.token.isCancellationRequested) {
+        this.post({ type: 'cancelled', requestId });
+      } else {
+        this.post({ type: 'error', requestId, error: errorToInfo(err) });
+      }
+    } finally {
+      cts.dispose();
+      this.running = undefined;
+      this.setBusy(false);
+    }
+  }
+
+  stop(): void {
+    this.running?.cts.cancel();
+  }
+
+  newSession(): void {
+    this.stop();
+    this.rememberSession(undefined);
+    this.post({ type: 'clear', sessionId: null });
+  }
+
+  /** Attaches the active editor's selection (or its whole text) to the next question. */
+  attachSelection(): boolean {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return false;
+    const doc = editor.document;
+    const sel = editor.selection;
+    const range = sel.isEmpty ? new vscode.Range(0, 0, doc.lineCount, 0) : new vscode.Range(sel.start, sel.end);
+    const entry: ContextEntry = {
+      uri: doc.uri.toString(),
+      range: {
+        start: { line: range.start.line, character: range.start.character },
+        end: { line: range.end.line, character: range.end.character },
+      },
+      text: doc.getText(range),
+    };
+    const label = contextLabel(entry, doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri));
+    this.context = [...this.context.filter((c) => c.label !== label), { entry, label }];
+    this.post({ type: 'context', items: this.context.map((c) => ({ label: c.label })) });
+    return true;
+  }
+
+  focusInput(text?: string): void {
+    this.post({ type: 'focusInput', text });
+  }
+
+  private setBusy(busy: boolean): void {
+    void vscode.commands.executeCommand('setContext', 'ryan.busy', busy);
+    this.post({ type: 'busy', busy });
+  }
+
+  private rememberSession(sessionId: string | undefined): void {
+    this.sessionId = sessionId;
+    void this.state.update(SESSION_KEY, sessionId);
+  }
+
+  // ---- models and sessions ----------------------------------------------------------------------
+
+  async listModels(): Promise<ModelsResult | undefined> {
+    try {
+      return await this.client.request<ModelsResult>(Method.models, {});
+    } catch (err) {
+      this.post({ type: 'error', error: errorToInfo(err) });
+      return undefined;
+    }
+  }
+
+  private async refreshModels(): Promise<void> {
+    if (!this.client.running) return;
+    try {
+      const r = await this.client.request<ModelsResult>(Method.models, {});
+      this.post({ type: 'models', models: r.models.map((m) => m.name), current: this.model ?? r.current });
+    } catch {
+      // No backend yet: the picker stays empty until the next refresh; chat reports the error.
+    }
+  }
+
+  async setModel(model: string | undefined): Promise<void> {
+    this.model = model || undefined;
+    await this.state.update(MODEL_KEY, this.model);
+    await this.refreshModels();
+  }
+
+  async listSessions(): Promise<SessionsResult | undefined> {
+    try {
+      return await this.client.request<SessionsResult>(Method.sessions, {});
+    } catch (err) {
+      this.post({ type: 'error', error: errorToInfo(err) });
+      return undefined;
+    }
+  }
+
+  private async refreshSessions(): Promise<void> {
+    const r = await this.listSessions();
+    if (r) this.post({ type: 'sessions', sessions: r.sessions });
+  }
+
+  /** Redraws the panel with a stored session and continues it. */
+  async openSession(sessionId: string, quiet = false): Promise<void> {
+    if (this.running) this.stop();
+    try {
+      const session = await this.client.request<SessionResult>(Method.session, { sessionId });
+      this.rememberSession(session.sessionId);
+      this.post({ type: 'session', session });
+    } catch (err) {
+      if (quiet) {
+        // A session that is gone (history deleted, another machine) just means a fresh start.
+        this.rememberSession(undefined);
+        return;
+      }
+      this.post({ type: 'error', error: errorToInfo(err) });
+    }
+  }
+
+  private async insertAtCursor(text: string): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) {
+      void vscode.window.showWarningMessage('Ryan: open an editor to insert the code into.');
+      return;
+    }
+    await editor.edit((b) => {
+      for (const sel of editor.selections) b.replace(sel, text);
+    });
+  }
+
+  dispose(): void {
+    this.stop();
+    for (const d of this.disposables) d.dispose();
+  }
+}

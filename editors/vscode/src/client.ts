@@ -1,0 +1,202 @@
+/**
+ * Owns the LanguageClient that speaks to ryan-server over stdio: start, stop, restart, requests,
+ * and streaming a chat through its partialResultToken.
+ */
+
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import {
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  LanguageClientOptions,
+  ProgressType,
+  RevealOutputChannelOn,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { settingsForServer } from './messages';
+import { ChatParams, ChatResult, Method } from './protocol';
+
+export type ServerState = 'starting' | 'running' | 'stopped';
+
+/** The `ryan` settings section as plain JSON. */
+function readSection(): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('ryan'))) as Record<string, unknown>;
+}
+
+/** True if a key of `before` (or of its nested sections) is missing from `after`. */
+function dropsKeys(before: Record<string, unknown>, after: Record<string, unknown>): boolean {
+  return Object.keys(before).some((k) => {
+    if (!(k in after)) return true;
+    const b = before[k];
+    const a = after[k];
+    const isSection = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    return (k === 'streaming' || k === 'tools') && isSection(b) && isSection(a)
+      ? dropsKeys(b as Record<string, unknown>, a as Record<string, unknown>)
+      : false;
+  });
+}
+
+export class RyanClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<{ state: ServerState; message?: string }>();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Fires when the server starts, stops or fails to start. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  lastError: string | undefined;
+  /** the settings the server has now */
+  private sent: Record<string, unknown> = {};
+
+  constructor(private readonly output: vscode.OutputChannel) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('ryan.server')) void this.restart();
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** Starts the server if it is not running; resolves once it is initialized. */
+  start(): Promise<LanguageClient> {
+    if (this.client && this.client.state === State.Running) return Promise.resolve(this.client);
+    if (!this.starting) {
+      this.starting = this.doStart().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient> {
+    const cfg = vscode.workspace.getConfiguration('ryan');
+    const command = cfg.get<string[]>('server.command', ['ryan-server']);
+    const env = cfg.get<Record<string, string>>('server.env', {});
+    if (!Array.isArray(command) || command.length === 0 || typeof command[0] !== 'string') {
+      throw new Error('Setting ryan.server.command must be a non-empty list, e.g. ["ryan-server"].');
+    }
+    const serverOptions: ServerOptions = {
+      command: command[0],
+      args: command.slice(1),
+      transport: TransportKind.stdio,
+      options: { env: { ...process.env, ...env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      // Every open document is synchronized so the server's tools read unsaved text.
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      synchronize: { configurationSection: 'ryan' },
+      initializationOptions: (this.sent = settingsForServer(readSection())),
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationFailedHandler: (error) => {
+        this.output.appendLine(`ryan-server failed to initialize: ${String(error)}`);
+        return false;
+      },
+      middleware: {
+        workspace: {
+          // Send the cleaned settings rather than the raw section (no nulls, no client-only keys).
+          didChangeConfiguration: async () => {
+            const c = this.client;
+            if (!c || c.state !== State.Running) return;
+            const settings = settingsForServer(readSection());
+            if (dropsKeys(this.sent, settings)) {
+              // The server merges what it is sent: a setting cleared back to its default (which may
+              // come from the environment) only takes effect on a fresh start.
+              void this.restart();
+              return;
+            }
+            this.sent = settings;
+            this.output.appendLine('Settings changed: sending them to the server.');
+            await c.sendNotification(DidChangeConfigurationNotification.type, { settings: { ryan: settings } });
+          },
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) return result;
+            return result.map((value, i) =>
+              params.items[i]?.section === 'ryan' && value && typeof value === 'object'
+                ? settingsForServer(value as Record<string, unknown>)
+                : value,
+            );
+          },
+        },
+      },
+    };
+    const client = new LanguageClient('ryan', 'Ryan', serverOptions, clientOptions);
+    this.client = client;
+    client.onDidChangeState((e) => {
+      if (this.client !== client) return;
+      if (e.newState === State.Running) this.stateEmitter.fire({ state: 'running' });
+      else if (e.newState === State.Stopped) this.stateEmitter.fire({ state: 'stopped', message: this.lastError });
+      else this.stateEmitter.fire({ state: 'starting' });
+    });
+    this.stateEmitter.fire({ state: 'starting' });
+    try {
+      await client.start();
+      this.lastError = undefined;
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.lastError =
+        `Could not start the Ryan server (${command.join(' ')}): ${detail}. ` +
+        'Install it (pip install ryan-server) or point the setting ryan.server.command at it.';
+      this.output.appendLine(this.lastError);
+      this.stateEmitter.fire({ state: 'stopped', message: this.lastError });
+      if (this.client === client) this.client = undefined;
+      void client.dispose().catch(() => undefined);
+      throw new Error(this.lastError);
+    }
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      try {
+        await c.stop(2000);
+      } catch (err) {
+        this.output.appendLine(`stopping ryan-server: ${String(err)}`);
+      }
+    }
+    this.stateEmitter.fire({ state: 'stopped' });
+  }
+
+  async restart(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    await this.stop();
+    await this.start();
+  }
+
+  async request<R>(method: string, params: unknown, token?: vscode.CancellationToken): Promise<R> {
+    const client = await this.start();
+    return token ? client.sendRequest<R>(method, params, token) : client.sendRequest<R>(method, params);
+  }
+
+  /**
+   * Runs `ryan/chat`, calling `onEvent` with every `$/progress` value of its partialResultToken.
+   * Cancelling `token` sends `$/cancelRequest`; the promise then rejects with code -32800.
+   */
+  async chat(
+    params: Omit<ChatParams, 'partialResultToken'>,
+    onEvent: (value: unknown) => void,
+    token: vscode.CancellationToken,
+  ): Promise<ChatResult> {
+    const client = await this.start();
+    const partialResultToken = `ryan-${randomUUID()}`;
+    const sub = client.onProgress(new ProgressType<unknown>(), partialResultToken, onEvent);
+    try {
+      return await client.sendRequest<ChatResult>(Method.chat, { ...params, partialResultToken }, token);
+    } finally {
+      sub.dispose();
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.stateEmitter.dispose();
+    void this.stop();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Pure mapping between the server's wire values and the panel's `{type}`-tagged messages.
+ *
+ * No `vscode` import: the unit tests run this under plain Node.
+ */
+
+import {
+  ChatEvent, ChatResult, ContextEntry, ErrorCode, ErrorInfo, EventKind, ToWebview,
+} from './protocol';
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+/** Maps one `$/progress` value of a chat to a panel message; unknown or malformed values map to nothing. */
+export function eventToMessage(requestId: string, value: unknown): ToWebview | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const e = value as Partial<ChatEvent> & Record<string, unknown>;
+  switch (e.kind) {
+    case EventKind.start:
+      return { type: 'start', requestId, sessionId: str(e.sessionId), model: str(e.model) };
+    case EventKind.content:
+      return typeof e.text === 'string' && e.text ? { type: 'content', requestId, text: e.text } : undefined;
+    case EventKind.thinking:
+      return typeof e.text === 'string' && e.text ? { type: 'thinking', requestId, text: e.text } : undefined;
+    case EventKind.toolCall:
+      return { type: 'toolCall', requestId, callId: str(e.callId), name: str(e.name), arguments: e.arguments ?? {} };
+    case EventKind.toolResult: {
+      const status = e.status === 'ok' || e.status === 'denied' ? e.status : 'error';
+      return { type: 'toolResult', requestId, callId: str(e.callId), name: str(e.name), status, output: str(e.output) };
+    }
+    case EventKind.retry: {
+      const secs = typeof e.delayMs === 'number' ? ` in ${(e.delayMs / 1000).toFixed(1)} s` : '';
+      return { type: 'status', requestId, text: `Retrying (attempt ${str(e.attempt)})${secs}: ${str(e.reason)}` };
+    }
+    case EventKind.fallback:
+      return { type: 'status', requestId, text: `Streaming failed, asking again without streaming: ${str(e.reason)}` };
+    case EventKind.notice:
+      return { type: 'status', requestId, text: str(e.message ?? e.text) };
+    default:
+      return undefined;
+  }
+}
+
+const TITLES: Record<number, string> = {
+  [ErrorCode.invalidParams]: 'Invalid request',
+  [ErrorCode.backendUnreachable]: 'Cannot reach the model server',
+  [ErrorCode.modelNotFound]: 'Model not found',
+  [ErrorCode.backendError]: 'The model server failed',
+  [ErrorCode.sessionBusy]: 'This session is busy',
+  [ErrorCode.sessionNotFound]: 'Session not found',
+};
+
+/** True for the JSON-RPC "request cancelled" error (and VS Code's own CancellationError). */
+export function isCancellation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; name?: unknown };
+  return e.code === ErrorCode.requestCancelled || e.name === 'Canceled';
+}
+
+/** Turns a rejected request into what the error banner shows. */
+export function errorToInfo(err: unknown): ErrorInfo {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { code?: unknown; message?: unknown; data?: unknown };
+    const code = typeof e.code === 'number' ? e.code : undefined;
+    const message = str(e.message) || 'Unknown error';
+    const info: ErrorInfo = {
+      code,
+      title: (code !== undefined && TITLES[code]) || 'Request failed',
+      message,
+    };
+    if (typeof e.data === 'object' && e.data !== null) {
+      const d = e.data as { available?: unknown; partialContent?: unknown };
+      if (Array.isArray(d.available)) {
+        info.available = d.available.map((m) => (typeof m === 'string' ? m : str((m as { name?: unknown })?.name)));
+      }
+      if (typeof d.partialContent === 'string' && d.partialContent) info.partialContent = d.partialContent;
+    }
+    return info;
+  }
+  return { title: 'Request failed', message: str(err) || 'Unknown error' };
+}
+
+/** One line under a finished answer: model, tokens, speed. */
+export function summarize(result: Partial<ChatResult>): string {
+  const parts: string[] = [];
+  if (result.model) parts.push(result.model);
+  const u = result.usage;
+  if (u && typeof u.completionTokens === 'number') {
+    parts.push(`${u.estimated ? '~' : ''}${u.completionTokens} tokens`);
+  }
+  const t = result.timing;
+  if (t && typeof t.tokensPerSecond === 'number' && t.tokensPerSecond > 0) {
+    parts.push(`${t.tokensPerSecond.toFixed(1)} tok/s`);
+  }
+  if (t && typeof t.firstTokenMs === 'number' && t.firstTokenMs > 0) {
+    parts.push(`first token ${Math.round(t.firstTokenMs)} ms`);
+  }
+  if (result.stopReason === 'length') parts.push('stopped: length limit');
+  if (result.stopReason === 'maxSteps') parts.push('stopped: too many tool steps');
+  return parts.join(' · ');
+}
+
+/** "src/app.ts:3-7" for a context chip. */
+export function contextLabel(entry: ContextEntry, relativePath?: string): string {
+  const name = relativePath ?? decodeURIComponent(entry.uri.replace(/^.*\//, ''));
+  if (!entry.range) return name;
+  const a = entry.range.start.line + 1;
+  const b = entry.range.end.line + (entry.range.end.character === 0 && entry.range.end.line > entry.range.start.line ? 0 : 1);
+  return a === b ? `${name}:${a}` : `${name}:${a}-${b}`;
+}
+
+/**
+ * The `ryan` settings as the server takes them: without the client-only `server` key, and without
+ * unset values (null or empty strings) so the server applies its own defaults.
+ */
+export function settingsForServer(section: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section)) {
+    if (key === 'server' || value === null || value === undefined || value === '') continue;
+    if (typeof value === 'function') continue;
+    if (typeof value === 'object' && !Array.isArray(value) && (key === 'streaming' || key === 'tools')) {
+      const nested = settingsForServer(value as Record<string, unknown>);
+      if (Object.keys(nested).length) out[key] = nested;
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}

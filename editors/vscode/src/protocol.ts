@@ -1,0 +1,166 @@
+/**
+ * The wire contract (shared/PROTOCOL.md) and the panel's message contract, defined once.
+ *
+ * Kept free of `vscode` imports so the unit tests and the webview's type-check can use it.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** JSON-RPC methods of ryan-server. */
+export const Method = {
+  chat: 'ryan/chat',
+  models: 'ryan/models',
+  status: 'ryan/status',
+  sessions: 'ryan/sessions',
+  session: 'ryan/session',
+  deleteSession: 'ryan/deleteSession',
+} as const;
+
+/** JSON-RPC error codes of the contract. */
+export const ErrorCode = {
+  invalidParams: -32602,
+  backendUnreachable: -32001,
+  modelNotFound: -32002,
+  backendError: -32003,
+  sessionBusy: -32004,
+  sessionNotFound: -32005,
+  requestCancelled: -32800,
+} as const;
+
+/** The `kind` of every `$/progress` value sent for a chat's partialResultToken. */
+export const EventKind = {
+  start: 'start',
+  thinking: 'thinking',
+  content: 'content',
+  toolCall: 'toolCall',
+  toolResult: 'toolResult',
+  retry: 'retry',
+  fallback: 'fallback',
+  notice: 'notice',
+} as const;
+
+export type ToolStatus = 'ok' | 'error' | 'denied';
+
+export interface Position { line: number; character: number }
+export interface Range { start: Position; end: Position }
+export interface ContextEntry { uri: string; range?: Range; text: string }
+
+export interface ChatParams {
+  sessionId?: string;
+  prompt: string;
+  context?: ContextEntry[];
+  model?: string;
+  partialResultToken: string | number;
+  workDoneToken?: string | number;
+}
+
+export type ChatEvent =
+  | { kind: 'start'; sessionId: string; model: string }
+  | { kind: 'thinking'; text: string }
+  | { kind: 'content'; text: string }
+  | { kind: 'toolCall'; callId: string; name: string; arguments: unknown }
+  | { kind: 'toolResult'; callId: string; name: string; status: ToolStatus; output: string }
+  | { kind: 'retry'; attempt: number; delayMs: number; reason: string }
+  | { kind: 'fallback'; reason: string }
+  | { kind: 'notice'; message?: string; text?: string };
+
+export interface ChatResult {
+  sessionId: string;
+  model: string;
+  stopReason: 'stop' | 'length' | 'maxSteps';
+  content: string;
+  thinking?: string;
+  toolCalls?: { callId: string; name: string; arguments: unknown; status: ToolStatus }[];
+  usage?: { promptTokens: number; completionTokens: number; estimated?: boolean };
+  timing?: { firstTokenMs: number; totalMs: number; tokensPerSecond: number };
+}
+
+export interface ModelInfo { name: string; details?: unknown }
+export interface ModelsResult { models: ModelInfo[]; current?: string | null }
+
+export interface SessionSummary {
+  sessionId: string;
+  title: string;
+  model?: string | null;
+  createdAt: string | number;
+  updatedAt: string | number;
+  messageCount: number;
+}
+export interface SessionsResult { sessions: SessionSummary[] }
+
+export interface StoredMessage {
+  role: 'user' | 'assistant' | 'tool' | 'system';
+  content: string;
+  thinking?: string | null;
+  toolCalls?: { callId?: string; id?: string; name: string; arguments: unknown; status?: ToolStatus }[] | null;
+  toolName?: string | null;
+  toolCallId?: string | null;
+  status?: string;
+  createdAt?: string | number;
+}
+export interface SessionResult { sessionId: string; title: string; messages: StoredMessage[] }
+
+/** One tool card as the panel shows it. */
+export interface ToolCard {
+  callId: string;
+  name: string;
+  arguments: unknown;
+  status: 'running' | ToolStatus;
+  output?: string;
+}
+
+/** A banner the panel shows for a failed request. */
+export interface ErrorInfo {
+  code?: number;
+  title: string;
+  message: string;
+  /** models the backend has, for "model not found" */
+  available?: string[];
+  partialContent?: string;
+}
+
+// ---- extension → webview -----------------------------------------------------------------------
+
+export type ToWebview =
+  | { type: 'userMessage'; requestId: string; text: string; context: { label: string }[] }
+  | { type: 'start'; requestId: string; sessionId: string; model: string }
+  | { type: 'content'; requestId: string; text: string }
+  | { type: 'thinking'; requestId: string; text: string }
+  | { type: 'toolCall'; requestId: string; callId: string; name: string; arguments: unknown }
+  | { type: 'toolResult'; requestId: string; callId: string; name: string; status: ToolStatus; output: string }
+  | { type: 'status'; requestId: string; text: string }
+  | { type: 'done'; requestId: string; stopReason: string; model: string; sessionId: string; summary: string }
+  | { type: 'cancelled'; requestId: string }
+  | { type: 'error'; requestId?: string; error: ErrorInfo }
+  | { type: 'busy'; busy: boolean }
+  | { type: 'models'; models: string[]; current?: string | null }
+  | { type: 'sessions'; sessions: SessionSummary[] }
+  | { type: 'session'; session: SessionResult }
+  | { type: 'clear'; sessionId?: string | null }
+  | { type: 'context'; items: { label: string }[] }
+  | { type: 'focusInput'; text?: string }
+  | { type: 'server'; state: 'starting' | 'running' | 'stopped'; message?: string };
+
+// ---- webview → extension -----------------------------------------------------------------------
+
+export type FromWebview =
+  | { type: 'ready'; sessionId?: string | null }
+  | { type: 'ask'; prompt: string }
+  | { type: 'stop' }
+  | { type: 'newSession' }
+  | { type: 'requestModels' }
+  | { type: 'pickModel'; model: string }
+  | { type: 'requestSessions' }
+  | { type: 'openSession'; sessionId: string }
+  | { type: 'clearContext' }
+  | { type: 'copy'; text: string }
+  | { type: 'insert'; text: string }
+  | { type: 'openLink'; href: string }
+  | { type: 'dismissError' };
+
+/** The webview's persisted state (`vscode.setState`). */
+export interface PanelState {
+  sessionId?: string | null;
+  model?: string | null;
+  draft?: string;
+}

@@ -1,0 +1,87 @@
+/** Unit tests: server events and errors → panel messages, settings → server. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { contextLabel, errorToInfo, eventToMessage, isCancellation, settingsForServer, summarize } from '../src/messages';
+import { ErrorCode } from '../src/protocol';
+
+describe('eventToMessage', () => {
+  const id = 'r1';
+  it('maps every event kind of the contract', () => {
+    assert.deepEqual(eventToMessage(id, { kind: 'start', sessionId: 's', model: 'm' }),
+      { type: 'start', requestId: id, sessionId: 's', model: 'm' });
+    assert.deepEqual(eventToMessage(id, { kind: 'content', text: 'Hel' }), { type: 'content', requestId: id, text: 'Hel' });
+    assert.deepEqual(eventToMessage(id, { kind: 'thinking', text: 'hmm' }), { type: 'thinking', requestId: id, text: 'hmm' });
+    assert.deepEqual(eventToMessage(id, { kind: 'toolCall', callId: 'c1', name: 'read_file', arguments: { path: 'a.py' } }),
+      { type: 'toolCall', requestId: id, callId: 'c1', name: 'read_file', arguments: { path: 'a.py' } });
+    assert.deepEqual(eventToMessage(id, { kind: 'toolResult', callId: 'c1', name: 'read_file', status: 'denied', output: 'no' }),
+      { type: 'toolResult', requestId: id, callId: 'c1', name: 'read_file', status: 'denied', output: 'no' });
+    const retry = eventToMessage(id, { kind: 'retry', attempt: 2, delayMs: 2000, reason: 'HTTP 503' });
+    assert.equal(retry?.type, 'status');
+    assert.match((retry as { text: string }).text, /attempt 2.*2\.0 s.*HTTP 503/);
+    assert.equal(eventToMessage(id, { kind: 'fallback', reason: 'x' })?.type, 'status');
+  });
+  it('treats an unknown tool status as an error and ignores junk', () => {
+    const m = eventToMessage(id, { kind: 'toolResult', callId: 'c', name: 'x', status: 'weird', output: 1 });
+    assert.deepEqual(m, { type: 'toolResult', requestId: id, callId: 'c', name: 'x', status: 'error', output: '1' });
+    assert.equal(eventToMessage(id, null), undefined);
+    assert.equal(eventToMessage(id, 'content'), undefined);
+    assert.equal(eventToMessage(id, { kind: 'nope' }), undefined);
+    assert.equal(eventToMessage(id, { kind: 'content', text: '' }), undefined);
+    assert.equal(eventToMessage(id, { kind: 'content', text: 5 }), undefined);
+  });
+});
+
+describe('errorToInfo', () => {
+  it('keeps the server message and names the problem', () => {
+    const msg = "Cannot connect to Ollama at http://127.0.0.1:9 (connection refused). Is 'ollama serve' running?";
+    const info = errorToInfo({ code: ErrorCode.backendUnreachable, message: msg });
+    assert.equal(info.message, msg);
+    assert.equal(info.title, 'Cannot reach the model server');
+    assert.equal(info.code, -32001);
+  });
+  it('lists available models and partial content', () => {
+    const info = errorToInfo({ code: -32002, message: 'no such model', data: { available: ['a', { name: 'b' }] } });
+    assert.deepEqual(info.available, ['a', 'b']);
+    const e3 = errorToInfo({ code: -32003, message: 'HTTP 500', data: { partialContent: 'Hel' } });
+    assert.equal(e3.partialContent, 'Hel');
+  });
+  it('handles anything thrown', () => {
+    assert.equal(errorToInfo(new Error('boom')).message, 'boom');
+    assert.equal(errorToInfo('plain').message, 'plain');
+    assert.equal(errorToInfo(undefined).message, 'Unknown error');
+  });
+  it('recognizes cancellation', () => {
+    assert.ok(isCancellation({ code: -32800, message: 'cancelled' }));
+    assert.ok(isCancellation({ name: 'Canceled' }));
+    assert.ok(!isCancellation({ code: -32003 }));
+  });
+});
+
+describe('summarize and labels', () => {
+  it('summarizes usage and timing', () => {
+    const s = summarize({ model: 'qwen', usage: { promptTokens: 3, completionTokens: 42, estimated: true },
+      timing: { firstTokenMs: 120.4, totalMs: 900, tokensPerSecond: 46.66 }, stopReason: 'length' });
+    assert.equal(s, 'qwen · ~42 tokens · 46.7 tok/s · first token 120 ms · stopped: length limit');
+  });
+  it('labels context by file and lines', () => {
+    const range = { start: { line: 2, character: 0 }, end: { line: 6, character: 4 } };
+    assert.equal(contextLabel({ uri: 'file:///w/src/a%20b.ts', range, text: '' }), 'a b.ts:3-7');
+    assert.equal(contextLabel({ uri: 'file:///w/x.py', range, text: '' }, 'src/x.py'), 'src/x.py:3-7');
+    const whole = { start: { line: 0, character: 0 }, end: { line: 10, character: 0 } };
+    assert.equal(contextLabel({ uri: 'file:///w/x.py', range: whole, text: '' }), 'x.py:1-10');
+  });
+});
+
+describe('settingsForServer', () => {
+  it('drops client-only keys and unset values, keeps the rest', () => {
+    const s = settingsForServer({
+      server: { command: ['ryan-server'], env: {} }, provider: 'ollama', baseUrl: null, model: '',
+      options: { temperature: 0.2 }, think: null, requestTimeout: 60,
+      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
+    });
+    assert.deepEqual(s, {
+      provider: 'ollama', options: { temperature: 0.2 }, requestTimeout: 60,
+      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
+    });
+  });
+});
