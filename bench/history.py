@@ -5,6 +5,7 @@ message sizes, tool calls included) in one transaction, opens it as the server d
 calls each, including the conversion to dicts the server does (`dataclasses.asdict`):
   - `list_sessions(workspace)`             (ryan/sessions; target <= 50 ms)
   - `get_session(id)` + `messages(id)`     (ryan/session;  target <= 50 ms)
+then the same two requests through the real ryan-server over stdio (JSON-RPC, serialisation included),
 and, for the chat path, `open_store` and one `append_message` / `update_message` (a streaming checkpoint).
 
     python bench/history.py [--sessions 1000] [--messages 50] [--keep PATH]
@@ -15,6 +16,7 @@ Exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import random
@@ -25,6 +27,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from relay import Client
 
 from ryan_server.chat.sqlite_store import SqliteStore, open_store
 from ryan_server.chat.store import MessageRecord, new_session_id
@@ -103,6 +110,39 @@ def timed(call: Callable[[], object], count: int = CALLS) -> tuple[float, float]
     return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * len(samples)) - 1)]
 
 
+async def through_server(path: Path, ids: list[str]) -> dict[str, tuple[float, float]]:
+    """`ryan/sessions` and `ryan/session` as an editor sees them: request to response over stdio."""
+    server = await Client.spawn(sys.executable, "-m", "ryan_server")
+    await server.request(
+        "initialize",
+        {
+            "processId": None,
+            "rootUri": Path(WORKSPACE).as_uri(),
+            "capabilities": {},
+            "initializationOptions": {"historyPath": str(path)},
+        },
+    )
+    server.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    rng = random.Random(2)
+    results = {}
+    for name, method, params in (
+        ("ryan/sessions over stdio", "ryan/sessions", lambda: {}),
+        ("ryan/session over stdio", "ryan/session", lambda: {"sessionId": rng.choice(ids)}),
+    ):
+        samples = []
+        for _ in range(CALLS + 1):
+            started = time.perf_counter()
+            reply = await server.request(method, params())
+            samples.append((time.perf_counter() - started) * 1000)
+            assert "result" in reply, reply
+        samples = sorted(samples[1:])  # the first call opens the store
+        results[name] = (statistics.median(samples), samples[round(0.95 * len(samples)) - 1])
+    listed = (await server.request("ryan/sessions", {}))["result"]["sessions"]
+    assert len(listed) == len(ids) + 1, len(listed)
+    await server.close()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,6 +198,7 @@ def main() -> int:
             "update_message (streaming checkpoint)": timed(checkpoint),
         }
         store.close()
+        results |= asyncio.run(through_server(path, ids))
 
     print(f"open_store: {open_ms:.2f} ms")
     failed = False
