@@ -37,13 +37,17 @@ class RedactSecrets(logging.Filter):
 
 
 class QuietExpectedErrors(logging.Filter):
-    """pygls logs a traceback for every error response; ours are expected and already logged."""
+    """pygls logs a traceback for every error response and every unparsable message; Ryan answers
+    those with JSON-RPC errors and logs them in one line, so the tracebacks are noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and record.exc_info[1] is not None:
             from pygls.exceptions import JsonRpcException
 
-            if isinstance(record.exc_info[1], JsonRpcException):
+            error = record.exc_info[1]
+            if isinstance(error, JsonRpcException):
+                return False
+            if record.name == "pygls.server" and isinstance(error, ValueError):
                 return False
         return True
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
@@ -35,8 +36,34 @@ _MESSAGE_TYPES = {
 }
 
 
+class _InvalidRequest:
+    """A message that is JSON but not JSON-RPC: answered with -32600 instead of being dispatched."""
+
+    def __init__(self, msg_id: Any, reason: str) -> None:
+        self.id = msg_id
+        self.reason = reason
+
+
 class RyanProtocol(LanguageServerProtocol):
-    """Adds `capabilities.experimental.ryan`, which pygls's capability builder leaves out."""
+    """pygls's protocol plus `capabilities.experimental.ryan` (which pygls's capability builder
+    leaves out) and standard JSON-RPC errors for messages pygls would only log."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "id" in data and not {"method", "result", "error"} & data.keys():
+            return _InvalidRequest(data["id"], "a request needs a method")
+        return super().structure_message(data)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _InvalidRequest) or not hasattr(message, "jsonrpc"):
+            msg_id = message.id if isinstance(message, _InvalidRequest) else None
+            reason = message.reason if isinstance(message, _InvalidRequest) else "not a JSON-RPC object"
+            log.warning("invalid JSON-RPC message: %s", reason)
+            self.send_error(msg_id, -32600, f"Invalid request: {reason}.")
+            return
+        super().handle_message(message)
+
+    def send_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
@@ -138,6 +165,15 @@ class RyanServer(LanguageServer):
         warning = take() if take else None
         if warning:
             self.warn(warning)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A body that is not JSON gets JSON-RPC's parse error; other failures as pygls reports them."""
+        if isinstance(error, ValueError) and not isinstance(error, JsonRpcException):
+            log.warning("could not parse a message: %s", error)
+            assert isinstance(self.protocol, RyanProtocol)
+            self.protocol.send_error(None, -32700, f"Parse error: the message is not valid JSON ({error}).")
+            return
+        super().report_server_error(error, source)
 
     # -- output ----------------------------------------------------------------------------------
 

@@ -509,15 +509,23 @@ class ChatEngine:
         except _ToolFailure as failure:
             status, output = ToolStatus.ERROR, f"Error: {failure}"
         except asyncio.CancelledError:
-            status, output = ToolStatus.ERROR, "Error: the tool call was cancelled."
-            self._record_tool(request, record, call, status, output)
+            # the toolResult still goes out (before the -32800 answer): every toolCall gets one
+            self._finish_tool(request, record, call, ToolStatus.ERROR, "Error: the tool call was cancelled.")
             raise
         except Exception as error:  # a bug in a tool must not end the chat
             log.exception("tool %s failed", call.name)
             status, output = ToolStatus.ERROR, f"Error: {call.name} failed unexpectedly: {error}"
+        self._finish_tool(request, record, call, status, output)
+        sink.status("generating…")
+        return output
+
+    def _finish_tool(
+        self, request: _Request, record: MessageRecord, call: ToolCall, status: str, output: str
+    ) -> None:
+        """Store the tool's result and send its `toolResult` event."""
         self._record_tool(request, record, call, status, output)
         shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else output[:DISPLAY_OUTPUT_LIMIT] + "\n…"
-        sink.event(
+        request.sink.event(
             {
                 "kind": EventKind.TOOL_RESULT,
                 "callId": call.call_id,
@@ -526,8 +534,6 @@ class ChatEngine:
                 "output": shown,
             }
         )
-        sink.status("generating…")
-        return output
 
     def _record_tool(
         self, request: _Request, record: MessageRecord, call: ToolCall, status: str, output: str

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 from ryan_server import __version__
 
@@ -32,40 +33,60 @@ def test_version() -> None:
     assert out.stdout.strip() == f"ryan-server {__version__}"
 
 
-def test_stdio_carries_only_jsonrpc() -> None:
-    """Everything the server writes to stdout parses as framed JSON-RPC; logs go to stderr."""
-    messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": None, "capabilities": {}},
-        },
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "id": 2, "method": "ryan/chat", "params": {"prompt": ""}},
-        {"jsonrpc": "2.0", "id": 3, "method": "shutdown", "params": None},
-        {"jsonrpc": "2.0", "method": "exit", "params": None},
-    ]
-    done = subprocess.run(
-        [*SERVER, "--stdio", "-v"],
-        input=b"".join(frame(m) for m in messages),
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    out = done.stdout
-    replies = []
+def run_stdio(bodies: list[bytes], *args: str) -> tuple[list[dict[str, Any]], bytes]:
+    """Feed framed bodies to a server on stdin; return every framed message it wrote, and stderr."""
+    stdin = b"".join(b"Content-Length: %d\r\n\r\n%s" % (len(b), b) for b in bodies)
+    done = subprocess.run([*SERVER, *args], input=stdin, capture_output=True, timeout=30, check=False)
+    out, replies = done.stdout, []
     while out:
         header, _, rest = out.partition(b"\r\n\r\n")
         assert header.startswith(b"Content-Length: "), out[:200]
         length = int(header.split(b": ")[1].split(b"\r\n")[0])
         replies.append(json.loads(rest[:length]))
         out = rest[length:]
+    return replies, done.stderr
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"processId": None, "rootUri": None, "capabilities": {}},
+}
+SHUTDOWN = [
+    {"jsonrpc": "2.0", "id": 3, "method": "shutdown", "params": None},
+    {"jsonrpc": "2.0", "method": "exit", "params": None},
+]
+
+
+def test_malformed_jsonrpc_gets_standard_errors() -> None:
+    bodies = [
+        json.dumps(INITIALIZE).encode(),
+        b"{this is not json",
+        b'{"jsonrpc": "2.0", "id": 9}',
+        b"[1, 2]",
+        b'{"jsonrpc": "2.0", "id": 10, "method": "ryan/nope", "params": {}}',
+        *(json.dumps(m).encode() for m in SHUTDOWN),
+    ]
+    replies, stderr = run_stdio(bodies)
+    errors = [(r["id"], r["error"]["code"]) for r in replies if "error" in r]
+    assert errors == [(None, -32700), (9, -32600), (None, -32600), (10, -32601)]
+    assert any(r.get("id") == 3 and r.get("result") is None for r in replies)  # still serving
+    assert b"Traceback" not in stderr
+
+
+def test_stdio_carries_only_jsonrpc() -> None:
+    """Everything the server writes to stdout parses as framed JSON-RPC; logs go to stderr."""
+    chat = {"jsonrpc": "2.0", "id": 2, "method": "ryan/chat", "params": {"prompt": ""}}
+    initialized = {"jsonrpc": "2.0", "method": "initialized", "params": {}}
+    replies, stderr = run_stdio(
+        [json.dumps(m).encode() for m in (INITIALIZE, initialized, chat, *SHUTDOWN)], "--stdio", "-v"
+    )
     by_id = {r["id"]: r for r in replies if "id" in r and "method" not in r}
     assert by_id[1]["result"]["serverInfo"]["name"] == "ryan-server"
     assert by_id[2]["error"]["code"] == -32602
     assert by_id[3]["result"] is None
-    assert b"DEBUG" in done.stderr or b"INFO" in done.stderr  # the log went to stderr
+    assert b"serving on stdio" in stderr  # the log went to stderr
 
 
 def test_tcp() -> None:

@@ -284,6 +284,7 @@ async def test_cancel_while_waiting_for_approval_writes_nothing(
     with pytest.raises(JsonRpcException) as caught:
         await chat.result()
     assert caught.value.code == -32800
+    assert tool_pairs(chat) == [("write_file", "error")]  # the call still got its result, before the answer
     await asyncio.sleep(1.2)
     assert client.applied_edits == []  # type: ignore[attr-defined]
     assert not (workspace / "late.txt").exists()
