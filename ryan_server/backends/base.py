@@ -8,6 +8,7 @@ so that Ollama and OpenAI-compatible backends report them in the same words.
 from __future__ import annotations
 
 import json
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -177,6 +178,11 @@ def error_detail(body: bytes) -> str:
         if error:
             return str(error)[:300]
     return text[:300]
+
+
+def new_call_id() -> str:
+    """An id for a tool call whose backend gave none (Ollama's calls usually have none)."""
+    return f"call_{uuid.uuid4().hex[:12]}"
 
 
 def parse_arguments(raw: Any) -> dict[str, Any] | str:

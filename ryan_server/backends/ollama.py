@@ -7,7 +7,6 @@ model validation.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from .base import (
     Thinking,
     ToolCall,
     error_detail,
+    new_call_id,
     parse_arguments,
 )
 from .errors import BackendError, ModelNotFound, ToolsUnsupported
@@ -175,7 +175,7 @@ def _tool_calls(calls: list[Any]) -> list[ToolCall]:
         function = call.get("function") or {} if isinstance(call, dict) else {}
         found.append(
             ToolCall(
-                call_id=call.get("id") or f"call_{uuid.uuid4().hex[:12]}",
+                call_id=call.get("id") or new_call_id(),
                 name=str(function.get("name", "")),
                 arguments=parse_arguments(function.get("arguments", {})),
             )

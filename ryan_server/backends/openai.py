@@ -7,7 +7,6 @@ asked for with `stream_options.include_usage` and arrives in a last chunk with n
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from .base import (
     Thinking,
     ToolCall,
     error_detail,
+    new_call_id,
     parse_arguments,
 )
 from .errors import BackendError, ModelNotFound
@@ -140,7 +140,7 @@ class OpenAIBackend(Backend):
             function = call.get("function") or {}
             deltas.append(
                 ToolCall(
-                    call_id=call.get("id") or f"call_{uuid.uuid4().hex[:12]}",
+                    call_id=call.get("id") or new_call_id(),
                     name=str(function.get("name", "")),
                     arguments=parse_arguments(function.get("arguments", "")),
                 )
@@ -197,7 +197,7 @@ def _collect(calls: dict[int, dict[str, Any]], fragments: list[dict[str, Any]]) 
 def _finish(calls: dict[int, dict[str, Any]]) -> list[ToolCall]:
     return [
         ToolCall(
-            call_id=call["id"] or f"call_{uuid.uuid4().hex[:12]}",
+            call_id=call["id"] or new_call_id(),
             name=call["name"],
             arguments=parse_arguments("".join(call["arguments"])),
         )

@@ -341,12 +341,9 @@ class SqliteStore:
                     self._kept_ids.pop(message_id, None)
             return deleted
 
-    def append_message(self, session_id: str, message: MessageRecord) -> int:
-        """Store `message` at the end of the session; returns its id (also set on `message.id`).
-
-        Raises KeyError for an unknown session, like `MemoryStore`.
-        """
-        values = (
+    def _row_values(self, message: MessageRecord) -> tuple[Any, ...]:
+        """The message's columns from `role` to `owner_started`, in table order."""
+        return (
             message.role,
             message.content,
             message.thinking,
@@ -358,6 +355,13 @@ class SqliteStore:
             self._pid,
             self._started,
         )
+
+    def append_message(self, session_id: str, message: MessageRecord) -> int:
+        """Store `message` at the end of the session; returns its id (also set on `message.id`).
+
+        Raises KeyError for an unknown session, like `MemoryStore`.
+        """
+        values = self._row_values(message)
 
         def op(conn: sqlite3.Connection) -> tuple[int, int, str, int]:
             stamp = now_iso()
@@ -396,19 +400,7 @@ class SqliteStore:
         """Overwrite a stored message (by `message.id`): a streaming answer's checkpoint or final state."""
         assert message.id is not None
         message_id = message.id
-        values = (
-            message.role,
-            message.content,
-            message.thinking,
-            _tool_calls_json(message),
-            message.tool_name,
-            message.tool_call_id,
-            message.status,
-            message.created_at,
-            self._pid,
-            self._started,
-            message_id,
-        )
+        values = (*self._row_values(message), message_id)
 
         def op(conn: sqlite3.Connection) -> str | None:
             stamp = now_iso()
