@@ -293,7 +293,7 @@ class ChatEngine:
                 break
 
         total = time.perf_counter() - request.started
-        first_ms = (request.first_token - request.started) * 1000 if request.first_token else None
+        first_ms = (request.first_token - request.started) * 1000 if request.first_token else total * 1000
         generating = total - (request.first_token - request.started) if request.first_token else total
         usage: dict[str, Any] = {
             "promptTokens": request.prompt_tokens,
@@ -310,7 +310,7 @@ class ChatEngine:
             "toolCalls": request.tool_calls,
             "usage": usage,
             "timing": {
-                "firstTokenMs": round(first_ms, 1) if first_ms is not None else None,
+                "firstTokenMs": round(first_ms, 1),
                 "totalMs": round(total * 1000, 1),
                 "tokensPerSecond": round(request.completion_tokens / generating, 2)
                 if generating > 0
@@ -381,7 +381,7 @@ class ChatEngine:
                             deltas += len(run)
                             (content if run_kind is CONTENT else thinking).extend(run)
                             push(run_kind, "".join(run))  # type: ignore[arg-type]
-                        if request.first_token is None and deltas:
+                        if request.first_token is None and (deltas or calls):
                             request.first_token = time.perf_counter()
                         if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
                             last_checkpoint = time.monotonic()
