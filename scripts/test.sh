@@ -43,5 +43,5 @@ step "VS Code extension (setup, tsc, eslint, node tests, vsix, Chromium, code-se
 
 printf '\n'
 ((failed)) && printf 'failed steps: %s\n' "${failures[*]}"
-printf 'test steps: %d passed, %d failed\n' "$passed" "$failed"
+printf 'steps: %d passed, %d failed\n' "$passed" "$failed"
 ((failed == 0))
