@@ -25,6 +25,7 @@ import shutil
 import stat
 import sys
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -363,16 +364,16 @@ class ToolContext:
         return found
 
 
-class Plan:
+class Plan(ABC):
     """A prepared tool call: what to ask the user, and the work to do once allowed."""
 
     writes: ClassVar[bool] = False
 
-    def approval_message(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def approval_message(self) -> str: ...
 
-    async def run(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def run(self) -> str: ...
 
 
 async def _in_thread(fn: Callable[[threading.Event], T]) -> T:
@@ -833,8 +834,9 @@ class _WritePlan(Plan):
         self.new_text, self.replaced = self.compute(self.base)
         self.delta = line_delta(self.base or "", self.new_text)
 
+    @abstractmethod
     def compute(self, base: str | None) -> tuple[str, int]:
-        raise NotImplementedError
+        """The new text for `base` and how many replacements made it."""
 
     def read_base(self, target: Path) -> str | None:
         """The file's current text: the editor's if open there, else the disk's; None if it does not exist."""
@@ -877,10 +879,11 @@ class _WritePlan(Plan):
         await self.write(target, base, new_text)
         return self.result(ws.display(target), base, new_text, replaced, delta)
 
+    @abstractmethod
     def result(
         self, shown: str, base: str | None, new_text: str, replaced: int, delta: tuple[int, int]
     ) -> str:
-        raise NotImplementedError
+        """What the model is told once the write landed."""
 
     async def write(self, target: Path, base: str | None, new_text: str) -> None:
         ws = self.ctx.workspace
