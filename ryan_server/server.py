@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .chat.engine import ChatEngine
     from .chat.ports import Editor
     from .settings import Settings
+    from .tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +137,8 @@ class RyanServer(LanguageServer):
         engine.settings = settings
         return engine
 
-    def _tools(self, settings: Settings, editor: Editor) -> Any:
-        from .tools.registry import ToolRegistry
-        from .tools.workspace import Workspace
+    def _tools(self, settings: Settings, editor: Editor) -> ToolRegistry:
+        from .tools import ToolRegistry, Workspace
 
         return ToolRegistry(
             Workspace(self.workspace_roots()), editor, max_read_bytes=settings.tools.max_read_bytes

@@ -21,6 +21,7 @@ from ..backends.base import Done, Text, Thinking, ToolCall
 from ..backends.errors import BackendFailure, ModelNotFound, ToolsUnsupported
 from ..protocol import ErrorCode, EventKind, MessageStatus, StopReason, ToolStatus
 from ..settings import Settings
+from ..tools import ToolError, ToolRegistry
 from ..wire import ChatParams
 from .ports import Editor, EventSink
 from .store import MessageRecord, SessionRecord, Store
@@ -51,7 +52,7 @@ class ChatError(Exception):
         self.data = data
 
 
-ToolsFactory = Callable[[Settings, Editor], Any]  # returns a tools.ToolRegistry (or None: no tools)
+ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
 
 
 @dataclass
@@ -275,8 +276,7 @@ class ChatEngine:
                 tools=registry.schemas() if use_tools and registry is not None else None,
             )
             calls, record, used_tools = await self._turn(backend, turn_request, request, settings)
-            if not used_tools and use_tools:
-                use_tools = False
+            use_tools = use_tools and used_tools
             if not calls:
                 break
             assistant_calls = [{"id": c.call_id, "name": c.name, "arguments": c.arguments} for c in calls]
@@ -464,7 +464,7 @@ class ChatEngine:
     async def _run_tool(
         self,
         call: ToolCall,
-        registry: Any,
+        registry: ToolRegistry | None,
         request: _Request,
         record: MessageRecord,
         settings: Settings,
@@ -484,30 +484,25 @@ class ChatEngine:
         status, output = ToolStatus.ERROR, ""
         try:
             if registry is None:
-                raise _ToolFailure(f"unknown tool '{call.name}': no tools are enabled")
-            from ..tools import ToolError
-
-            try:
-                prepared = registry.prepare(call.name, call.arguments)
-                allowed = self._allowed.setdefault(session_id, set())
-                approved = call.name in settings.tools.auto_approve or call.name in allowed
-                if not approved:
-                    sink.status(f"waiting for approval: {call.name}")
-                    message = f"{call.name}: {prepared.approval_message()}"
-                    choice = await editor.request_approval(message, APPROVAL_ACTIONS)
-                    if choice == "Allow for session":
-                        allowed.add(call.name)
-                    approved = choice in ("Allow", "Allow for session")
-                if not approved:
-                    status, output = ToolStatus.DENIED, "The user denied this tool call. Do not retry it."
-                else:
-                    sink.status(f"running {call.name}…")
-                    output = await prepared.run()
-                    status = ToolStatus.OK
-            except ToolError as error:
-                raise _ToolFailure(str(error)) from error
-        except _ToolFailure as failure:
-            status, output = ToolStatus.ERROR, f"Error: {failure}"
+                raise ToolError(f"unknown tool '{call.name}': no tools are enabled")
+            prepared = registry.prepare(call.name, call.arguments)
+            allowed = self._allowed.setdefault(session_id, set())
+            approved = call.name in settings.tools.auto_approve or call.name in allowed
+            if not approved:
+                sink.status(f"waiting for approval: {call.name}")
+                message = f"{call.name}: {prepared.approval_message()}"
+                choice = await editor.request_approval(message, APPROVAL_ACTIONS)
+                if choice == "Allow for session":
+                    allowed.add(call.name)
+                approved = choice in ("Allow", "Allow for session")
+            if not approved:
+                status, output = ToolStatus.DENIED, "The user denied this tool call. Do not retry it."
+            else:
+                sink.status(f"running {call.name}…")
+                output = await prepared.run()
+                status = ToolStatus.OK
+        except ToolError as error:
+            output = f"Error: {error}"
         except asyncio.CancelledError:
             # the toolResult still goes out (before the -32800 answer): every toolCall gets one
             self._finish_tool(request, record, call, ToolStatus.ERROR, "Error: the tool call was cancelled.")
@@ -586,10 +581,6 @@ class ChatEngine:
         log.info("%s", message)
         sink.event({"kind": EventKind.NOTICE, "message": message})
         return [system, *rest]
-
-
-class _ToolFailure(Exception):
-    pass
 
 
 async def _replay(deltas: list[Any]) -> Any:

@@ -87,7 +87,7 @@ class LspEditor:
             and edit.resource_operations
             and types.ResourceOperationKind.Create in edit.resource_operations
         )
-        return True, create if document_changes else False
+        return True, create
 
     async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
         from ..chat.ports import EditRejected
