@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from relay import Client
 
-from ryan_server.chat.sqlite_store import SqliteStore, open_store
-from ryan_server.chat.store import MessageRecord, new_session_id
+from ryan_server.store.records import MessageRecord, new_session_id
+from ryan_server.store.sqlite import SqliteStore, open_store
 
 TARGET_MS = 50.0
 CALLS = 50

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import logs
 
     logs.configure("debug" if args.verbose else "info", args.log_file)
-    from .server import create_server
+    from .lsp.server import create_server
 
     server = create_server(verbose=args.verbose)
     where = f"TCP {args.host}:{args.port}" if args.tcp else "stdio"

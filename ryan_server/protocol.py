@@ -1,12 +1,15 @@
-"""The wire contract, defined once: method names, event kinds, error codes, tool names.
+"""The contract, defined once: method names, error codes, event kinds and the events themselves.
 
-Kept free of heavy imports: the server imports it at start-up. The pydantic models of what editors
-send live in `wire.py`; events going out are plain dicts (`event`), because they are on the hot path.
+Kept free of heavy imports: the server imports it at start-up. The events are small slotted
+dataclasses, the same for every front end; each front end writes them in its own wire shape (the LSP
+one as the camelCase `$/progress` values of docs/protocol.md). The pydantic models of what editors send
+live with the front end that reads them (`lsp/wire.py`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 PROTOCOL_VERSION = 1
 SERVER_NAME = "ryan-server"
@@ -68,6 +71,71 @@ class ToolStatus:
     DENIED = "denied"
 
 
-def event(kind: str, **fields: Any) -> dict[str, Any]:
-    """One `$/progress` value; `fields` are already camelCase."""
-    return {"kind": kind, **fields}
+# -- events: what a chat reports while it runs, in order ---------------------------------------------
+
+
+@dataclass(slots=True, frozen=True)
+class Start:
+    kind: ClassVar[str] = EventKind.START
+    session_id: str
+    model: str
+
+
+@dataclass(slots=True, frozen=True)
+class Content:
+    """Answer text (coalesced: see chat/throttle.py)."""
+
+    kind: ClassVar[str] = EventKind.CONTENT
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
+class Thinking:
+    """Reasoning text, where the model gives it apart from the answer."""
+
+    kind: ClassVar[str] = EventKind.THINKING
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
+class ToolCallStarted:
+    """The model asked for a tool; `arguments` is a dict, or the raw string when it was not JSON."""
+
+    kind: ClassVar[str] = EventKind.TOOL_CALL
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | str
+
+
+@dataclass(slots=True, frozen=True)
+class ToolResult:
+    """That tool finished: `status` is a ToolStatus, `output` what the model got (cut for display)."""
+
+    kind: ClassVar[str] = EventKind.TOOL_RESULT
+    call_id: str
+    name: str
+    status: str
+    output: str
+
+
+@dataclass(slots=True, frozen=True)
+class Retry:
+    kind: ClassVar[str] = EventKind.RETRY
+    attempt: int
+    delay_ms: int
+    reason: str
+
+
+@dataclass(slots=True, frozen=True)
+class Fallback:
+    kind: ClassVar[str] = EventKind.FALLBACK
+    reason: str
+
+
+@dataclass(slots=True, frozen=True)
+class Notice:
+    kind: ClassVar[str] = EventKind.NOTICE
+    message: str
+
+
+Event = Start | Content | Thinking | ToolCallStarted | ToolResult | Retry | Fallback | Notice

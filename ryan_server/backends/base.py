@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .errors import BackendError, BackendFailure, BackendUnreachable, connect_reason
+from ..errors import BackendError, BackendFailure, BackendUnreachable
 
 
 @dataclass(slots=True)
@@ -197,3 +197,34 @@ def parse_arguments(raw: Any) -> dict[str, Any] | str:
         if isinstance(value, dict):
             return value
     return raw if isinstance(raw, str) else json.dumps(raw)
+
+
+def connect_reason(error: BaseException) -> str:
+    """A short, human reason from an httpx connect error ("connection refused", "name not found").
+
+    httpx often says only "All connection attempts failed"; the OS error is further down the chain.
+    """
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, BaseExceptionGroup):
+            cause = cause.exceptions[0]
+    text = " ".join(str(e) for e in chain).lower()
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("temporary failure in name resolution", "host name not found"),
+        ("no route", "no route to host"),
+        ("unreachable", "network unreachable"),
+        ("timed out", "timed out"),
+        ("ssl", "TLS handshake failed"),
+    ):
+        if needle in text:
+            return reason
+    return str(error).strip().lower() or type(error).__name__

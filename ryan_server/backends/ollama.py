@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ..errors import BackendError, ModelNotFound, ToolsUnsupported
 from .base import (
     Backend,
     ChatRequest,
@@ -25,7 +26,6 @@ from .base import (
     new_call_id,
     parse_arguments,
 )
-from .errors import BackendError, ModelNotFound, ToolsUnsupported
 from .lines import iter_lines
 
 _loads = json.loads

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from ..errors import BackendError, ModelNotFound
 from .base import (
     Backend,
     ChatRequest,
@@ -25,7 +26,6 @@ from .base import (
     new_call_id,
     parse_arguments,
 )
-from .errors import BackendError, ModelNotFound
 from .lines import iter_sse_data
 
 _loads = json.loads

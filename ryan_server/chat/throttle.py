@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+
+from ..protocol import Content, Event, Thinking
+
+TextEvent = type[Content] | type[Thinking]
 
 
 class Coalescer:
-    def __init__(self, send: Callable[[dict[str, Any]], None], interval_ms: int) -> None:
+    """Buffers `Content`/`Thinking` text for `send`; `push(Content, "text")` adds to it."""
+
+    def __init__(self, send: Callable[[Event], None], interval_ms: int) -> None:
         self._send = send
         self._interval = interval_ms / 1000
         self._loop = asyncio.get_running_loop()
         self._clock = self._loop.time
-        self._kind: str | None = None
+        self._kind: TextEvent = Content
         self._parts: list[str] = []
         self._last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
 
-    def push(self, kind: str, text: str) -> None:
+    def push(self, kind: TextEvent, text: str) -> None:
         if kind != self._kind:
             if self._parts:
                 self.flush()
@@ -44,7 +49,7 @@ class Coalescer:
         if self._parts:
             text = self._parts[0] if len(self._parts) == 1 else "".join(self._parts)
             self._parts = []
-            self._send({"kind": self._kind, "text": text})
+            self._send(self._kind(text))
             self._last_flush = self._clock() if now is None else now
 
     async def drain(self) -> None:
@@ -61,5 +66,5 @@ class Coalescer:
         self._send = _drop
 
 
-def _drop(_value: dict[str, Any]) -> None:
+def _drop(_event: Event) -> None:
     pass

@@ -24,7 +24,6 @@ import cattrs
 from lsprotocol import converters
 from pygls.client import JsonRPCClient
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import run_async
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCProtocol,
@@ -33,6 +32,7 @@ from pygls.protocol import (
 )
 
 from ryan_server import protocol as wire
+from ryan_server.pygls_internals import attach_process, detach
 
 logger = logging.getLogger(__name__)
 
@@ -186,22 +186,7 @@ class RyanClient(JsonRPCClient):
             ) from None
         assert proc.stdin is not None and proc.stdout is not None
         self._proc = proc
-        self._server = proc
-        self.protocol.set_writer(proc.stdin)
-        self._async_tasks.extend(
-            [
-                asyncio.create_task(
-                    run_async(
-                        stop_event=self._stop_event,
-                        reader=proc.stdout,
-                        protocol=self.protocol,
-                        logger=logger,
-                        error_handler=self.report_server_error,
-                    )
-                ),
-                asyncio.create_task(self._server_exit()),  # type: ignore[no-untyped-call]
-            ]
-        )
+        attach_process(self, proc, self.report_server_error)
         params = {
             "processId": os.getpid(),
             "clientInfo": {"name": "ryan", "version": _version()},
@@ -241,10 +226,7 @@ class RyanClient(JsonRPCClient):
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
-        self._stop_event.set()
-        if self._async_tasks:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.gather(*self._async_tasks, return_exceptions=True), grace)
+        await detach(self, grace)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

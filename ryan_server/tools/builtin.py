@@ -35,7 +35,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from ..chat.ports import Editor, EditRejected
+from ..ports import Editor, EditRejected
 from .workspace import ToolError, Workspace, shorten
 
 T = TypeVar("T")

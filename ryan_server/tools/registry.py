@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..chat.ports import Editor
+from ..ports import Editor
 from .builtin import PLANS, SPECS, Plan, ToolContext, ToolSpec
 from .workspace import ToolError, Workspace
 

@@ -229,7 +229,7 @@ async def test_concurrent_chats_in_two_sessions_overlap(client: LanguageClient, 
     }
 
 
-async def test_models_and_status(client: LanguageClient, llm: FakeLLM) -> None:
+async def test_models_and_status(client: LanguageClient, llm: FakeLLM, tmp_path: Path) -> None:
     models = await request(client, "ryan/models")
     assert [m["name"] for m in models["models"]] == ["llama3.2:latest", "qwen2.5-coder:7b"]
     assert models["models"][0]["details"]["parameter_size"] == "3B"
@@ -241,4 +241,5 @@ async def test_models_and_status(client: LanguageClient, llm: FakeLLM) -> None:
         "reachable": True,
         "version": "0.12.0",
         "model": "llama3.2:latest",
+        "history": {"path": str(tmp_path / "history.sqlite3"), "persistent": True},
     }

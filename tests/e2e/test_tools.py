@@ -148,9 +148,11 @@ async def test_allow_for_session(client: LanguageClient, llm: FakeLLM, workspace
     assert all(landed(client, workspace / name) for name in ("a.txt", "b.txt", "c.txt"))
 
 
-async def test_several_calls_in_one_turn_run_in_order(
+async def test_reads_of_one_turn_run_side_by_side_and_answer_in_order(
     client: LanguageClient, llm: FakeLLM, workspace: Path
 ) -> None:
+    """Reads that need no approval run together: their toolCalls first, then the results in the
+    model's order; the model gets the results in that order too."""
     (workspace / "a.txt").write_text("alpha\n")
     (workspace / "b.txt").write_text("beta\n")
     llm.enqueue(
@@ -168,7 +170,15 @@ async def test_several_calls_in_one_turn_run_in_order(
     outputs = [e["output"] for e in chat.events if e["kind"] == "toolResult"]
     assert "alpha" in outputs[0] and "beta" in outputs[1] and "a.txt" in outputs[2]
     kinds = [k for k in chat.kinds() if k.startswith("tool")]
-    assert kinds == ["toolCall", "toolResult"] * 3
+    assert kinds == ["toolCall"] * 3 + ["toolResult"] * 3
+    calls = [e["callId"] for e in chat.events if e["kind"] == "toolCall"]
+    assert [e["callId"] for e in chat.events if e["kind"] == "toolResult"] == calls
+    sent = [m for m in llm.chat_requests()[-1].json["messages"] if m["role"] == "tool"]
+    assert ["alpha" in sent[0]["content"], "beta" in sent[1]["content"], "a.txt" in sent[2]["content"]] == [
+        True,
+        True,
+        True,
+    ]
 
 
 async def test_unknown_tool_and_bad_arguments(client: LanguageClient, llm: FakeLLM) -> None:

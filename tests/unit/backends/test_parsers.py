@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ryan_server.backends.base import ChatRequest, Done, Text, Thinking, ToolCall
-from ryan_server.backends.errors import BackendError
 from ryan_server.backends.ollama import OllamaBackend
 from ryan_server.backends.openai import OpenAIBackend
+from ryan_server.errors import BackendError
 
 texts = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=12)
 parts = st.lists(st.tuples(st.sampled_from(["text", "think"]), texts), min_size=1, max_size=15)

@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from ryan_server.chat.sqlite_store import SqliteStore
-from ryan_server.chat.store import MessageRecord
+from ryan_server.store import MessageRecord
+from ryan_server.store.sqlite import SqliteStore
 
 
 def stream(db: Path) -> None:

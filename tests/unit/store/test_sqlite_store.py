@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-import ryan_server.chat.sqlite_store as sqlite_store
-from ryan_server.chat.sqlite_store import SCHEMA_VERSION, SqliteStore, default_history_path, open_store
-from ryan_server.chat.store import MemoryStore, MessageRecord
+import ryan_server.store.sqlite as sqlite_store
+from ryan_server.store import MemoryStore, MessageRecord
+from ryan_server.store.sqlite import SCHEMA_VERSION, SqliteStore, default_history_path, open_store
 
 CHILD = Path(__file__).with_name("store_child.py")
 REPO = Path(__file__).resolve().parents[3]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ryan_server.chat.sqlite_store import SqliteStore
-from ryan_server.chat.store import MemoryStore, MessageRecord, SessionRecord, Store
+from ryan_server.store import MemoryStore, MessageRecord, SessionRecord, Store
+from ryan_server.store.sqlite import SqliteStore
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ryan_server.chat.ports import EditRejected
+from ryan_server.ports import EditRejected
 from ryan_server.tools import ToolRegistry, Workspace
 
 

@@ -1,8 +1,6 @@
-"""`ryan/chat`: the chat request, its `$/progress` stream, work-done status, approvals and edits.
-
-`LspSink` turns the engine's events into `$/progress` on the partialResultToken and standard
-begin/report/end on the workDoneToken; `LspEditor` is the engine's `Editor` port over LSP requests.
-"""
+"""The engine's ports over LSP: `LspSink` writes a chat's events as `$/progress` on the
+partialResultToken and standard begin/report/end on the workDoneToken; `LspEditor` asks for approval
+with `window/showMessageRequest`, edits through `workspace/applyEdit` and reads open documents."""
 
 from __future__ import annotations
 
@@ -16,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from ..protocol import CHAT, EventKind
-from . import rpc_error, validate
+from ..ports import EditRejected
+from ..protocol import Event, Start
+from .textedit import minimal_edit
+from .wire import event_value
 
 if TYPE_CHECKING:
-    from ..server import RyanServer
+    from .server import RyanServer
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +32,15 @@ class LspSink:
         self._work = work_token
         self._began = False
 
-    def event(self, value: dict[str, Any]) -> None:
-        if value["kind"] == EventKind.START and self._work is not None:
+    def event(self, event: Event) -> None:
+        if event.__class__ is Start and self._work is not None:
             self._began = True
             self._ls.work_done_progress.begin(
                 self._work,
-                types.WorkDoneProgressBegin(title=f"Ryan: {value['model']}", message="starting…"),
+                types.WorkDoneProgressBegin(title=f"Ryan: {event.model}", message="starting…"),
             )
         if self._partial is not None:
-            self._ls.send_progress(self._partial, value)
+            self._ls.send_progress(self._partial, event_value(event))
 
     def status(self, message: str) -> None:
         if self._began:
@@ -90,9 +90,6 @@ class LspEditor:
         return True, create
 
     async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
-        from ..chat.ports import EditRejected
-        from ..tools.textedit import minimal_edit
-
         can_edit, can_create = self._capabilities()
         if not can_edit or (old_text is None and not can_create):
             return False
@@ -143,28 +140,3 @@ class LspEditor:
     def open_text(self, path: Path) -> str | None:
         document = self._ls.workspace.text_documents.get(self._uri(path))
         return str(document.source) if document is not None else None
-
-
-def register(server: RyanServer) -> None:
-    @server.feature(CHAT)
-    async def chat(ls: RyanServer, params: Any) -> dict[str, Any]:
-        from ..chat.engine import ChatError
-        from ..wire import ChatParams
-
-        request = validate(ChatParams, params, CHAT)
-        sink = LspSink(ls, request.partial_result_token, request.work_done_token)
-        outcome = "failed"
-        try:
-            result = await ls.engine.chat(request, sink, LspEditor(ls))
-            outcome = "done"
-            return result
-        except ChatError as error:
-            log.info("chat failed (%s): %s", error.code, error.message)
-            raise rpc_error(error) from None
-        except asyncio.CancelledError:
-            outcome = "stopped"
-            log.info("chat cancelled")
-            raise
-        finally:
-            sink.end(outcome)
-            ls.check_store()

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ryan_server.tools.textedit import TextChange, full_range_end, minimal_edit
+from ryan_server.lsp.textedit import TextChange, minimal_edit, position_at
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -66,8 +66,8 @@ def test_explicit_cases() -> None:
     assert minimal_edit("", "new") == TextChange(0, 0, 0, 0, "new")
 
 
-def test_full_range_end() -> None:
-    assert full_range_end("") == (0, 0)
-    assert full_range_end("abc") == (0, 3)
-    assert full_range_end("a\nb😀") == (1, 3)
-    assert full_range_end("a\r\nb\rc\n") == (3, 0)
+def test_position_at_the_end_counts_utf16_and_every_line_break() -> None:
+    assert position_at("", 0) == (0, 0)
+    assert position_at("abc", 3) == (0, 3)
+    assert position_at("a\nb😀", 4) == (1, 3)
+    assert position_at("a\r\nb\rc\n", 7) == (3, 0)

@@ -18,14 +18,16 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
-from . import __version__, logs
-from .protocol import PROTOCOL_VERSION, PROVIDERS, SERVER_NAME, TOOL_NAMES
+from .. import __version__, logs
+from ..protocol import PROTOCOL_VERSION, PROVIDERS, SERVER_NAME, TOOL_NAMES
+from ..pygls_internals import send_raw
 
 if TYPE_CHECKING:
-    from .chat.engine import ChatEngine
-    from .chat.ports import Editor
-    from .settings import Settings
-    from .tools import ToolRegistry
+    from ..chat.engine import ChatEngine
+    from ..ports import Editor
+    from ..settings import Settings
+    from ..store import BackgroundStore
+    from ..tools import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ class RyanProtocol(LanguageServerProtocol):
         super().handle_message(message)
 
     def send_error(self, msg_id: Any, code: int, message: str) -> None:
-        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
+        send_raw(self, {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}})
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
@@ -92,22 +94,21 @@ class RyanServer(LanguageServer):
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from .settings import Settings
+            from ..settings import Settings
 
             self._settings = Settings()
         return self._settings
 
-    def apply_settings(self, raw: Any) -> None:
+    async def apply_settings(self, raw: Any) -> None:
         """Merge settings from the editor; report each bad key, keep its last valid value."""
-        from .settings import merge
+        from ..settings import merge
 
-        merged, errors = merge(self.settings, raw)
+        previous = self.settings
+        merged, errors = merge(previous, raw)
         self._settings = merged
         logs.register_secret(merged.api_key_value)
         if not self.verbose:
             logs.set_level(merged.log_level)
-        if self._engine is not None:
-            self._engine.settings = merged
         for error in errors:
             log.error("invalid setting %s", error)
             self.window_show_message(
@@ -116,29 +117,41 @@ class RyanServer(LanguageServer):
                     message=f"Ryan: invalid setting {error}. Keeping its previous value.",
                 )
             )
+        if self._engine is not None:
+            self._engine.settings = merged
+            if merged.history_path != previous.history_path:
+                import anyio
+
+                log.info("history path changed: reopening history")
+                store = await anyio.to_thread.run_sync(self._open_history, merged)
+                await self._engine.reopen_history(store)
 
     # -- the engine ------------------------------------------------------------------------------
 
     @property
     def engine(self) -> ChatEngine:
         if self._engine is None:
-            self._engine = self._create_engine()
+            from ..chat.engine import ChatEngine
+
+            engine = ChatEngine(
+                self._open_history(self.settings), workspace=self.workspace_key(), tools_factory=self._tools
+            )
+            engine.settings = self.settings
+            self._engine = engine
         return self._engine
 
-    def _create_engine(self) -> ChatEngine:
-        from .chat.engine import ChatEngine
-        from .chat.sqlite_store import open_store
+    def _open_history(self, settings: Settings) -> BackgroundStore:
+        from ..store import BackgroundStore, open_store
+        from ..store.sqlite import default_history_path
 
-        settings = self.settings
-        store, warning = open_store(Path(settings.history_path) if settings.history_path else None)
+        path = Path(settings.history_path).expanduser() if settings.history_path else default_history_path()
+        store, warning = open_store(path)
         if warning:
             self.warn(warning)
-        engine = ChatEngine(store, workspace=self.workspace_key(), tools_factory=self._tools)
-        engine.settings = settings
-        return engine
+        return BackgroundStore(store, path=path, opened_warning=warning)
 
     def _tools(self, settings: Settings, editor: Editor) -> ToolRegistry:
-        from .tools import ToolRegistry, Workspace
+        from ..tools import ToolRegistry, Workspace
 
         return ToolRegistry(
             Workspace(self.workspace_roots()), editor, max_read_bytes=settings.tools.max_read_bytes
@@ -161,8 +174,7 @@ class RyanServer(LanguageServer):
 
     def check_store(self) -> None:
         """Tell the user, once, when history could not be written and lives in memory now."""
-        take = getattr(self.engine.store, "take_warning", None)
-        warning = take() if take else None
+        warning = self.engine.store.take_warning()
         if warning:
             self.warn(warning)
 
@@ -185,8 +197,9 @@ class RyanServer(LanguageServer):
 
     def send_progress(self, token: Any, value: dict[str, Any]) -> None:
         """`$/progress` with a plain dict, skipping pygls's attrs round trip (this is the hot path)."""
-        self.protocol._send_data(
-            {"jsonrpc": "2.0", "method": "$/progress", "params": {"token": token, "value": value}}
+        send_raw(
+            self.protocol,
+            {"jsonrpc": "2.0", "method": "$/progress", "params": {"token": token, "value": value}},
         )
 
     def log_to_editor(self, level: int, message: str) -> None:

@@ -30,7 +30,8 @@ from typing import Any, TypeVar
 
 import platformdirs
 
-from ryan_server.chat.store import MemoryStore, MessageRecord, SessionRecord, Store, new_session_id, now_iso
+from .memory import MemoryStore
+from .records import MessageRecord, SessionRecord, Store, new_session_id, now_iso
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "default_history_path", "open_store"]
 

@@ -36,11 +36,6 @@ def position_at(text: str, offset: int) -> tuple[int, int]:
     return line, _utf16_len(text[line_start:offset])
 
 
-def full_range_end(text: str) -> tuple[int, int]:
-    """The LSP position just after the last character of `text` (the end of a whole-document range)."""
-    return position_at(text, len(text))
-
-
 def _common_prefix(a: str, b: str) -> int:
     lo, hi = 0, min(len(a), len(b))
     # Binary search on slice equality: O(n log n) in C rather than a Python loop over characters.

@@ -1,6 +1,7 @@
-"""The port through which the core meets the editor, so `chat/` and `tools/` never import pygls.
+"""The ports through which the core meets the editor, so the core never imports a front end.
 
-The LSP layer implements `Editor` with server→client requests; tests implement it in a few lines.
+Each front end implements `Editor` (approvals, edits, open buffers) and `EventSink` (a chat's events
+and status line) over its own protocol; a test implements each in a few lines.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+
+from .protocol import Event
 
 
 class EditRejected(Exception):
@@ -35,10 +38,10 @@ class Editor(Protocol):
 class EventSink(Protocol):
     """Where a chat's events go: the partial-result stream and the editor's status line."""
 
-    def event(self, value: dict[str, object]) -> None:
-        """Send one `$/progress` value (see protocol.EventKind)."""
+    def event(self, event: Event) -> None:
+        """Report one event of the chat (see protocol.Event), in order."""
         ...
 
     def status(self, message: str) -> None:
-        """Report a short status ("generating…", "retrying in 2 s…") as work-done progress."""
+        """Report a short status ("generating…", "retrying in 2 s…"), as a status line shows it."""
         ...

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from . import plain
+from ..handlers import plain
 
 if TYPE_CHECKING:
     from ..server import RyanServer
@@ -32,7 +32,7 @@ async def _pull(ls: RyanServer) -> None:
         log.warning("workspace/configuration failed: %s", error)
         return
     if result and isinstance(plain(result[0]), dict) and plain(result[0]):
-        ls.apply_settings(plain(result[0]))
+        await ls.apply_settings(plain(result[0]))
 
 
 def register(server: RyanServer) -> None:
@@ -45,7 +45,7 @@ def register(server: RyanServer) -> None:
         options = ls.initialization_options
         if isinstance(options, dict) and isinstance(options.get("ryan"), dict) and len(options) == 1:
             options = options["ryan"]  # some clients wrap the section in its name
-        ls.apply_settings(plain(options) or {})
+        await ls.apply_settings(plain(options) or {})
         await _pull(ls)
         # Build the engine and its HTTP client now, after the editor has its `initialize` answer and
         # before the first chat, so that chat does not pay for imports, TLS setup and opening history.
@@ -55,6 +55,6 @@ def register(server: RyanServer) -> None:
     async def did_change_configuration(ls: RyanServer, params: types.DidChangeConfigurationParams) -> None:
         settings: Any = plain(params.settings)
         if isinstance(settings, dict) and "ryan" in settings:
-            ls.apply_settings(settings["ryan"])
+            await ls.apply_settings(settings["ryan"])
         else:
             await _pull(ls)

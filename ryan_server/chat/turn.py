@@ -1,0 +1,200 @@
+"""One model turn: stream it (retrying, falling back to one non-streamed answer), relay its text as
+coalesced events, accumulate it, checkpoint it in history while it streams, and keep what had arrived
+when it is cancelled or fails.
+
+`ChatRun` is the state of one chat request across its turns; `stream_turn` is the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..backends import Backend, ChatRequest
+from ..backends.base import Delta, Done, Text, Thinking, ToolCall
+from ..errors import BackendError, BackendFailure, ToolsUnsupported
+from ..ports import EventSink
+from ..protocol import Content, ErrorCode, Fallback, MessageStatus, Notice, Retry, StopReason
+from ..protocol import Thinking as ThinkingEvent
+from ..settings import Settings
+from ..store import BackgroundStore, MessageRecord
+from .throttle import Coalescer
+from .types import ToolCallSummary, Usage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatRun:
+    """The state of one chat request across its model turns."""
+
+    session_id: str
+    model: str
+    sink: EventSink
+    store: BackgroundStore
+    checkpoint_seconds: float
+    content: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCallSummary] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    started: float = field(default_factory=time.perf_counter)
+    first_token: float | None = None
+    stop_reason: str = StopReason.STOP
+    turn_start: int = 0  # index in `content` where the current model turn's text begins
+
+    def turn_text(self) -> str:
+        return "".join(self.content[self.turn_start :])
+
+
+@dataclass
+class TurnOutcome:
+    calls: list[ToolCall]
+    record: MessageRecord  # the stored answer of this turn
+    tools_offered: bool  # False when the model refused tool definitions
+
+
+async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, settings: Settings) -> TurnOutcome:
+    """Stream one model turn into the sink and the store; returns the tool calls the model made.
+
+    A backend failure leaves with `data.partialContent` (and `partialThinking`) added; the text is kept
+    in history marked `error`, or `interrupted` on cancellation.
+    """
+    sink = run.sink
+    coalescer = Coalescer(sink.event, settings.streaming.update_interval_ms)
+    push = coalescer.push
+    record = MessageRecord(role="assistant", content="", status=MessageStatus.STREAMING)
+    run.store.append_message(run.session_id, record)
+    content, thinking = run.content, run.thinking
+    run.turn_start = content_start = len(content)
+    thinking_start = len(thinking)
+    calls: list[ToolCall] = []
+    deltas = 0
+    streaming = settings.streaming.enabled
+    attempt = 0
+    last_checkpoint = time.monotonic()
+    sink.status("generating…")
+
+    def checkpoint(status: str) -> None:
+        record.content = "".join(content[content_start:])
+        record.thinking = "".join(thinking[thinking_start:]) or None
+        record.status = status
+        run.store.update_message(record)
+
+    try:
+        while True:
+            try:
+                stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
+                async for batch in stream:
+                    # The hot loop: consecutive deltas of one kind in a batch (one network read)
+                    # are kept as a run and handed to the coalescer once.
+                    run_parts: list[str] = []
+                    run_kind: Any = None
+                    for delta in batch:
+                        cls = delta.__class__
+                        if cls is Text or cls is Thinking:
+                            kind = Content if cls is Text else ThinkingEvent
+                            if kind is not run_kind:
+                                if run_parts:
+                                    deltas += len(run_parts)
+                                    (content if run_kind is Content else thinking).extend(run_parts)
+                                    push(run_kind, "".join(run_parts))
+                                run_parts, run_kind = [], kind
+                            run_parts.append(delta.text)  # type: ignore[union-attr]
+                            continue
+                        if run_parts:
+                            deltas += len(run_parts)
+                            (content if run_kind is Content else thinking).extend(run_parts)
+                            push(run_kind, "".join(run_parts))
+                            run_parts, run_kind = [], None
+                        if cls is ToolCall:
+                            calls.append(delta)  # type: ignore[arg-type]
+                        else:
+                            assert isinstance(delta, Done)
+                            _account(run, delta, deltas)
+                    if run_parts:
+                        deltas += len(run_parts)
+                        (content if run_kind is Content else thinking).extend(run_parts)
+                        push(run_kind, "".join(run_parts))
+                    if run.first_token is None and (deltas or calls):
+                        run.first_token = time.perf_counter()
+                    if time.monotonic() - last_checkpoint > run.checkpoint_seconds:
+                        last_checkpoint = time.monotonic()
+                        checkpoint(MessageStatus.STREAMING)
+                break
+            except ToolsUnsupported as failure:
+                if not turn.tools or deltas:
+                    raise
+                turn.tools = None
+                message = f"{failure.message} Continuing without workspace tools."
+                log.warning("%s", message)
+                coalescer.flush()
+                sink.event(Notice(message))
+            except BackendFailure as failure:
+                if deltas or calls:
+                    raise
+                if failure.retryable and attempt < settings.streaming.retry_attempts:
+                    attempt += 1
+                    delay_ms = settings.streaming.retry_delay_ms * 2 ** (attempt - 1)
+                    log.info("retrying (%d) in %d ms: %s", attempt, delay_ms, failure.message)
+                    sink.event(Retry(attempt, delay_ms, failure.message))
+                    sink.status(f"retrying in {delay_ms / 1000:g} s…")
+                    await asyncio.sleep(delay_ms / 1000)
+                    continue
+                if streaming and settings.streaming.fallback_on_error and failure.fallback_ok:
+                    streaming = False
+                    log.info("streaming failed, asking once without streaming: %s", failure.message)
+                    sink.event(Fallback(failure.message))
+                    sink.status("retrying without streaming…")
+                    continue
+                raise
+    except BackendFailure as failure:
+        coalescer.close()
+        checkpoint(MessageStatus.ERROR)
+        if failure.code == ErrorCode.BACKEND_ERROR:
+            _attach_partial(failure, run)
+        raise
+    except asyncio.CancelledError:
+        coalescer.close()
+        checkpoint(MessageStatus.INTERRUPTED)
+        raise
+    except Exception as error:  # a bug must still end as an error the user can read, text kept
+        log.exception("unexpected failure while streaming")
+        coalescer.close()
+        checkpoint(MessageStatus.ERROR)
+        unexpected = BackendError(
+            f"Unexpected error while streaming the answer ({type(error).__name__}: {error})."
+        )
+        _attach_partial(unexpected, run)
+        raise unexpected from error
+    await coalescer.drain()
+    record.tool_calls = [
+        {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"} for c in calls
+    ] or None
+    checkpoint(MessageStatus.COMPLETE)
+    return TurnOutcome(calls, record, turn.tools is not None)
+
+
+def _attach_partial(failure: BackendFailure, run: ChatRun) -> None:
+    """A failed chat's answer so far goes to the client with the error (`partialContent`)."""
+    failure.data["partialContent"] = "".join(run.content)
+    if run.thinking:
+        failure.data["partialThinking"] = "".join(run.thinking)
+
+
+def _account(run: ChatRun, done: Done, deltas: int) -> None:
+    if done.reason == "length":
+        run.stop_reason = StopReason.LENGTH
+    run.usage.prompt_tokens += done.prompt_tokens or 0
+    if done.completion_tokens is None:
+        run.usage.completion_tokens += deltas
+        run.usage.estimated = True
+    else:
+        run.usage.completion_tokens += done.completion_tokens
+
+
+async def _replay(deltas: list[Delta]) -> AsyncIterator[list[Delta]]:
+    yield deltas

@@ -1,0 +1,95 @@
+"""The engine's typed requests and results: what every front end hands in and gets back.
+
+Plain dataclasses in snake_case; the wire shapes (camelCase JSON for LSP) are the front end's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ContextItem:
+    """Text the user attached to a prompt: a selection or a file, with 0-based lines where known."""
+
+    text: str
+    uri: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatInput:
+    """One chat request: a prompt in a new session (`session_id` None) or an existing one."""
+
+    prompt: str
+    session_id: str | None = None
+    context: tuple[ContextItem, ...] = ()
+    model: str | None = None
+
+
+@dataclass(slots=True)
+class ToolCallSummary:
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | str
+    status: str  # protocol.ToolStatus
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated: bool = False  # the backend gave no counts: the deltas were counted
+
+
+@dataclass(slots=True)
+class Timing:
+    first_token_ms: float
+    total_ms: float
+    tokens_per_second: float
+
+
+@dataclass(slots=True)
+class ChatResult:
+    session_id: str
+    model: str
+    stop_reason: str  # protocol.StopReason
+    content: str
+    thinking: str
+    tool_calls: list[ToolCallSummary]
+    usage: Usage
+    timing: Timing
+
+
+@dataclass(slots=True)
+class ModelEntry:
+    name: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ModelList:
+    models: list[ModelEntry]
+    current: str | None
+
+
+@dataclass(slots=True)
+class HistoryInfo:
+    """Where history is kept: `persistent` is False when it lives in memory (`warning` says why)."""
+
+    path: str | None
+    persistent: bool
+    warning: str | None = None
+
+
+@dataclass(slots=True)
+class Status:
+    provider: str
+    base_url: str
+    history: HistoryInfo
+    reachable: bool | None = None
+    version: str | None = None
+    model: str | None = None
+    error: str | None = None

@@ -1,0 +1,36 @@
+"""`ryan/chat`: validate, run the engine's chat with the LSP ports, answer with its result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ...protocol import CHAT
+from ..editor import LspEditor, LspSink
+from ..handlers import feature, validate
+from ..wire import ChatParams, chat_result
+
+if TYPE_CHECKING:
+    from ..server import RyanServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: RyanServer) -> None:
+    @feature(server, CHAT)
+    async def chat(ls: RyanServer, params: Any) -> dict[str, Any]:
+        request = validate(ChatParams, params, CHAT)
+        sink = LspSink(ls, request.partial_result_token, request.work_done_token)
+        outcome = "failed"
+        try:
+            result = await ls.engine.chat(request.chat_input(), sink, LspEditor(ls))
+            outcome = "done"
+            return chat_result(result)
+        except asyncio.CancelledError:
+            outcome = "stopped"
+            log.info("chat cancelled")
+            raise
+        finally:
+            sink.end(outcome)
+            ls.check_store()

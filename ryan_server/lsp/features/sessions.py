@@ -1,0 +1,28 @@
+"""`ryan/sessions`, `ryan/session` and `ryan/deleteSession`: the history an editor can show."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...protocol import DELETE_SESSION, SESSION, SESSIONS
+from ..handlers import feature, validate
+from ..wire import SessionIdParams, session_result, sessions_result
+
+if TYPE_CHECKING:
+    from ..server import RyanServer
+
+
+def register(server: RyanServer) -> None:
+    @feature(server, SESSIONS)
+    async def sessions(ls: RyanServer, params: Any) -> dict[str, Any]:
+        return sessions_result(await ls.engine.sessions())
+
+    @feature(server, SESSION)
+    async def session(ls: RyanServer, params: Any) -> dict[str, Any]:
+        request = validate(SessionIdParams, params, SESSION)
+        return session_result(*await ls.engine.session(request.session_id))
+
+    @feature(server, DELETE_SESSION)
+    async def delete_session(ls: RyanServer, params: Any) -> None:
+        request = validate(SessionIdParams, params, DELETE_SESSION)
+        await ls.engine.delete_session(request.session_id)
