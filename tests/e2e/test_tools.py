@@ -173,7 +173,7 @@ async def test_reads_of_one_turn_run_side_by_side_and_answer_in_order(
     assert kinds == ["toolCall"] * 3 + ["toolResult"] * 3
     calls = [e["callId"] for e in chat.events if e["kind"] == "toolCall"]
     assert [e["callId"] for e in chat.events if e["kind"] == "toolResult"] == calls
-    sent = [m for m in llm.chat_requests()[-1].json["messages"] if m["role"] == "tool"]
+    sent = [m for m in llm.chat_requests[-1].json["messages"] if m["role"] == "tool"]
     assert ["alpha" in sent[0]["content"], "beta" in sent[1]["content"], "a.txt" in sent[2]["content"]] == [
         True,
         True,
