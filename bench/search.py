@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from relay import Client
 
 from ryan_server.tools import ToolRegistry, Workspace
-from ryan_server.tools.builtin import find_rg
+from ryan_server.tools.ripgrep import find_rg
 from tests.fakes.llm_server import FakeLLM, Reply, Text, ToolCall
 
 WORDS = (
@@ -94,7 +94,7 @@ def median_times(fns: Sequence[Callable[[], object]], runs: int) -> list[tuple[f
 
 
 def rg_argv(rg: str, pattern: str) -> list[str]:
-    # The flags SearchFiles._run_rg passes (see ryan_server/tools/builtin.py).
+    # The flags SearchFiles._run_rg passes (see ryan_server/tools/search_files.py).
     return [
         rg, "--no-config", "--json", "--sort", "path", "--hidden", "--no-require-git", "--no-ignore-dot",
         "--no-ignore-global", "--no-ignore-exclude", "--no-messages", "--crlf", "--ignore-case",

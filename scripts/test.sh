@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything and runs every test: lint, types, Python (unit, end to end over stdio,
+# Installs everything and runs every test: lint, types, the import contracts, Python (unit, end to end over stdio,
 # terminal client, real Neovim) and the VS Code extension (unit, Chromium panel, code-server).
 # Usage: scripts/test.sh        (from any folder; a fresh Debian machine with python3 and npm is enough)
 set -uo pipefail
@@ -36,6 +36,7 @@ if [[ ! -x .venv/bin/pytest ]]; then
 fi
 step "ruff" .venv/bin/ruff check ryan_server tests bench
 step "mypy --strict (ryan_server)" .venv/bin/mypy
+step "import contracts (lint-imports: the layers in pyproject.toml)" .venv/bin/lint-imports
 step "pytest: unit, server end to end, terminal client, Neovim" \
   .venv/bin/pytest tests --ignore=tests/editors/vscode -p no:cacheprovider -q -rs
 step "VS Code extension (setup, tsc, eslint, node tests, vsix, Chromium, code-server)" \

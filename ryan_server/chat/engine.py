@@ -27,6 +27,7 @@ from .turn import ChatRun, stream_turn
 from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status, Timing
 
 ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
+BackendFactory = Callable[[Settings], Backend]
 CHECKPOINT_SECONDS = 1.0
 
 
@@ -37,19 +38,23 @@ class ChatEngine:
         *,
         workspace: str = "",
         tools_factory: ToolsFactory | None = None,
+        backend_factory: BackendFactory | None = None,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
     ) -> None:
+        """`backend_factory` makes the backend for the settings (default: `create_backend` from them)."""
         self.store = store
         self.workspace = workspace
         self.settings = Settings()
         self.checkpoint_seconds = checkpoint_seconds
         self._tools_factory = tools_factory
+        self._backend_factory = backend_factory or _backend_for
         self._backend: Backend | None = None
         self._backend_key: tuple[Any, ...] | None = None
         self._busy: set[str] = set()
         self._allowed: dict[str, set[str]] = {}  # session id -> tools allowed for the session
         self._no_tools: set[tuple[str, str]] = set()  # (base url, model) that refused tool definitions
         self._context = ContextWindow()
+        self._retired: list[BackgroundStore] = []  # history stores replaced while a chat used them
 
     # -- backend ---------------------------------------------------------------------------------
 
@@ -61,9 +66,7 @@ class ChatEngine:
             if self._backend is not None:
                 old = self._backend
                 asyncio.get_running_loop().create_task(old.aclose())
-            self._backend = create_backend(
-                s.provider, s.effective_base_url, api_key=s.api_key_value, timeout=s.request_timeout
-            )
+            self._backend = self._backend_factory(s)
             self._backend_key = key
         return self._backend
 
@@ -71,7 +74,8 @@ class ChatEngine:
         if self._backend is not None:
             await self._backend.aclose()
             self._backend = None
-        await self.store.aclose()
+        for store in (*self._retired, self.store):
+            await store.aclose()
 
     async def default_model(self, backend: Backend) -> str:
         models = await backend.list_models()
@@ -167,6 +171,8 @@ class ChatEngine:
         finally:
             if claimed is not None:
                 self._busy.discard(claimed)
+            if self._retired:
+                await self._close_retired()
 
     async def _chat(
         self,
@@ -233,9 +239,23 @@ class ChatEngine:
         return _result(run)
 
     async def reopen_history(self, store: BackgroundStore) -> None:
-        """Move to another history database (the `historyPath` setting changed)."""
-        old, self.store = self.store, store
-        await old.aclose()
+        """Move to another history database (the `historyPath` setting changed). New chats use it at
+        once; a chat still running finishes in the old one, which is closed when no chat runs."""
+        self._retired.append(self.store)
+        self.store = store
+        await self._close_retired()
+
+    async def _close_retired(self) -> None:
+        if not self._busy:
+            retired, self._retired = self._retired, []
+            for old in retired:
+                await old.aclose()
+
+
+def _backend_for(s: Settings) -> Backend:
+    return create_backend(
+        s.provider, s.effective_base_url, api_key=s.api_key_value, timeout=s.request_timeout
+    )
 
 
 def _result(run: ChatRun) -> ChatResult:

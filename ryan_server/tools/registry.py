@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..ports import Editor
-from .builtin import PLANS, SPECS, Plan, ToolContext, ToolSpec
+from .plan import Plan, ToolContext
+from .specs import SPECS, ToolSpec
 from .workspace import ToolError, Workspace
 
 __all__ = ["PreparedCall", "ToolError", "ToolRegistry"]
@@ -119,10 +120,6 @@ class ToolRegistry:
             for spec in SPECS
         ]
 
-    def writes(self, name: str) -> bool:
-        spec = self._specs.get(name)
-        return spec is not None and spec.writes
-
     def prepare(self, name: str, arguments: dict[str, Any] | str) -> PreparedCall:
         spec = self._specs.get(name)
         if spec is None:
@@ -144,5 +141,5 @@ class ToolRegistry:
             args = spec.args.model_validate(arguments)
         except ValidationError as exc:
             raise ToolError(_validation_message(name, spec, exc)) from exc
-        plan = PLANS[name](self.context, args)
+        plan = spec.plan(self.context, args)
         return PreparedCall(name, arguments, spec.writes, plan)

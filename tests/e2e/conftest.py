@@ -49,13 +49,16 @@ def make_client() -> LanguageClient:
             client.events[params.token].append(value)  # type: ignore[attr-defined]
             client.event_times[params.token].append(asyncio.get_running_loop().time())  # type: ignore[attr-defined]
 
-    client.approval_delay = 0.0  # type: ignore[attr-defined]
+    client.approval_gate = None  # type: ignore[attr-defined]  # an asyncio.Event: answer once it is set
+    client.approvals_answered = 0  # type: ignore[attr-defined]
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     async def on_request(client: LanguageClient, params: types.ShowMessageRequestParams) -> Any:
         client.approval_requests.append(params)  # type: ignore[attr-defined]
-        await asyncio.sleep(client.approval_delay)  # type: ignore[attr-defined]
+        if client.approval_gate is not None:  # type: ignore[attr-defined]
+            await client.approval_gate.wait()  # type: ignore[attr-defined]
         answer = client.answers.popleft() if client.answers else None  # type: ignore[attr-defined]
+        client.approvals_answered += 1  # type: ignore[attr-defined]
         return types.MessageActionItem(title=answer) if answer else None
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -175,3 +178,15 @@ def plain(value: Any) -> Any:
 
 async def request(client: LanguageClient, method: str, params: dict[str, Any] | None = None) -> Any:
     return plain(await asyncio.wait_for(client.protocol.send_request_async(method, params or {}), 15))
+
+
+async def settled(client: LanguageClient) -> None:
+    """A round trip with a cheap request: the server has handled everything it was sent before it
+    (its handlers start in the order the messages came), and everything it sent before has arrived."""
+    await request(client, "ryan/sessions")
+
+
+async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
+    """Change settings (`workspace/didChangeConfiguration`) and wait until the server has taken them."""
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ryan": settings}))
+    await settled(client)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM, Raw, Reply, Text, Think
 
-from .conftest import Chat, request
+from .conftest import Chat, configure, request
 
 
 def assert_invariants(chat: Chat, result: dict[str, Any]) -> None:
@@ -52,9 +51,7 @@ async def test_streams_answer_in_order(client: LanguageClient, llm: FakeLLM) -> 
 
 
 async def test_coalescing_first_delta_at_once_then_throttled(client: LanguageClient, llm: FakeLLM) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"ryan": {"streaming": {"updateIntervalMs": 150}}})
-    )
+    await configure(client, {"streaming": {"updateIntervalMs": 150}})
     llm.enqueue(Reply([Text(f"{i},") for i in range(60)], first_delay=0.05, delay=0.005))
     chat = Chat(client, {"prompt": "count"})
     result = await chat.result()
@@ -126,12 +123,7 @@ async def test_context_reaches_the_model(client: LanguageClient, llm: FakeLLM, w
 
 
 async def test_model_override_and_options_and_think(client: LanguageClient, llm: FakeLLM) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"ryan": {"options": {"temperature": 0.2, "num_ctx": 4096}, "think": True}}
-        )
-    )
-    await asyncio.sleep(0.1)
+    await configure(client, {"options": {"temperature": 0.2, "num_ctx": 4096}, "think": True})
     result = await Chat(client, {"prompt": "hi", "model": "qwen2.5-coder:7b"}).result()
     assert result["model"] == "qwen2.5-coder:7b"
     body = llm.chat_requests[-1].json
@@ -142,12 +134,7 @@ async def test_model_override_and_options_and_think(client: LanguageClient, llm:
 
 
 async def test_openai_provider_streams_reasoning_and_usage(client: LanguageClient, llm: FakeLLM) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"ryan": {"provider": "openai", "baseUrl": llm.url + "/v1", "apiKey": "sk-test-123"}}
-        )
-    )
-    await asyncio.sleep(0.1)
+    await configure(client, {"provider": "openai", "baseUrl": llm.url + "/v1", "apiKey": "sk-test-123"})
     llm.enqueue(Reply([Think("considering "), Text("Hi "), Text("there")], reasoning_field="reasoning"))
     chat = Chat(client, {"prompt": "hello"})
     result = await chat.result()
@@ -162,12 +149,7 @@ async def test_openai_provider_streams_reasoning_and_usage(client: LanguageClien
 
 
 async def test_usage_estimated_when_backend_does_not_report(client: LanguageClient, llm: FakeLLM) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"ryan": {"provider": "openai", "baseUrl": llm.url + "/v1"}}
-        )
-    )
-    await asyncio.sleep(0.1)
+    await configure(client, {"provider": "openai", "baseUrl": llm.url + "/v1"})
     chunk = '{"choices":[{"index":0,"delta":{"content":"%s"},"finish_reason":null}]}'
     events = [f"data: {chunk % w}\n\n".encode() for w in ("one ", "two ", "three")]
     done = b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
@@ -179,10 +161,7 @@ async def test_usage_estimated_when_backend_does_not_report(client: LanguageClie
 
 
 async def test_non_streaming_setting(client: LanguageClient, llm: FakeLLM) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"ryan": {"streaming": {"enabled": False}}})
-    )
-    await asyncio.sleep(0.1)
+    await configure(client, {"streaming": {"enabled": False}})
     llm.enqueue(Reply([Text("all "), Text("at once")]))
     chat = Chat(client, {"prompt": "hi"})
     result = await chat.result()
@@ -203,8 +182,7 @@ async def test_split_utf8_and_length_stop(client: LanguageClient, llm: FakeLLM) 
 async def test_work_done_progress(client: LanguageClient, llm: FakeLLM) -> None:
     llm.enqueue(Reply([Text("ok")]))
     chat = Chat(client, {"prompt": "hi"}, work_done=True)
-    await chat.result()
-    await asyncio.sleep(0.05)
+    await chat.result()  # the work-done `end` is sent before the response
     reports = client.work_done[chat.work_token]  # type: ignore[attr-defined]
     assert reports[0]["kind"] == "begin" and reports[0]["title"] == "Ryan: llama3.2:latest"
     assert any(r["kind"] == "report" and r.get("message") == "generating…" for r in reports)

@@ -6,7 +6,6 @@ import asyncio
 import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -15,11 +14,7 @@ from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM, HttpError, Raw, Reply, Text
 
-from .conftest import Chat, base_settings, make_client, request, start
-
-
-def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ryan": settings}))
+from .conftest import Chat, base_settings, configure, make_client, request, settled, start
 
 
 async def error_of(chat: Chat) -> JsonRpcException:
@@ -50,8 +45,7 @@ async def test_invalid_params(client: LanguageClient) -> None:
 
 async def test_backend_unreachable_after_retries(client: LanguageClient) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    configure(client, {"baseUrl": url, "streaming": {"retryAttempts": 2, "retryDelayMs": 10}})
-    await asyncio.sleep(0.1)
+    await configure(client, {"baseUrl": url, "streaming": {"retryAttempts": 2, "retryDelayMs": 10}})
     chat = Chat(client, {"prompt": "hi", "model": "llama3.2:latest"})
     error = await error_of(chat)
     assert error.code == -32001
@@ -146,8 +140,7 @@ async def test_malformed_line(client: LanguageClient, llm: FakeLLM) -> None:
 
 
 async def test_stall_longer_than_timeout(client: LanguageClient, llm: FakeLLM) -> None:
-    configure(client, {"requestTimeout": 0.5})
-    await asyncio.sleep(0.1)
+    await configure(client, {"requestTimeout": 0.5})
     llm.enqueue(Reply([Text("slow "), Text("never")], stall_after=1, stall_seconds=3))
     error = await error_of(Chat(client, {"prompt": "hi"}))
     assert error.code == -32003 and "sent nothing for 0.5 s" in error.message
@@ -169,7 +162,7 @@ async def test_cancel_stops_backend_and_keeps_partial(client: LanguageClient, ll
     seen = len(chat.events)
     times = client.event_times[chat.token]  # type: ignore[attr-defined]
     assert max(times) <= answered_at
-    await asyncio.sleep(0.3)
+    await settled(client)  # whatever the server sent for the chat has arrived by now
     assert len(chat.events) == seen, "progress arrived after the response"
     transcript = await request(client, "ryan/session", {"sessionId": chat.events[0]["sessionId"]})
     last = transcript["messages"][-1]
@@ -200,7 +193,7 @@ async def test_busy_session_and_unknown_session(client: LanguageClient, llm: Fak
 async def test_invalid_settings_are_reported_and_valid_keys_apply(
     client: LanguageClient, llm: FakeLLM
 ) -> None:
-    configure(
+    await configure(
         client,
         {
             "provider": "bogus",
@@ -208,10 +201,7 @@ async def test_invalid_settings_are_reported_and_valid_keys_apply(
             "streaming": {"updateIntervalMs": -5},
             "requestTimeout": "soon",
         },
-    )
-    deadline = asyncio.get_running_loop().time() + 5
-    while len(client.messages) < 3 and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.02)
+    )  # the error messages go out before the round trip's answer
     errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
     assert any("ryan.provider" in m for m in errors)
     assert any("ryan.streaming.updateIntervalMs" in m for m in errors)
@@ -230,7 +220,6 @@ async def test_malformed_jsonrpc_does_not_kill_the_server(client: LanguageClient
         b"[1, 2, 3]",
     ):
         writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-    await asyncio.sleep(0.2)
     models = await request(client, "ryan/models")
     assert models["current"] == "llama3.2:latest"
 

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM, Reply, Text
 
-from .conftest import Chat, base_settings, make_client, request, start
+from .conftest import Chat, base_settings, configure, make_client, request, start
 
 
 @asynccontextmanager
@@ -40,6 +40,13 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5) -> None:
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def checkpointed(history: Path) -> str:
+    """The text of the answer being streamed, as the server last checkpointed it in the database."""
+    with closing(sqlite3.connect(history, timeout=5)) as db:
+        row = db.execute("SELECT content FROM messages WHERE status = 'streaming'").fetchone()
+    return row[0] if row else ""
 
 
 async def test_history_survives_restart(llm: FakeLLM, workspace: Path, tmp_path: Path) -> None:
@@ -72,7 +79,7 @@ async def test_sigkill_mid_answer_keeps_partial_marked_interrupted(
     async with server(llm, workspace, history) as client:
         chat = Chat(client, {"prompt": "tell a long story"})
         await chat.wait_for(lambda: len(chat.text()) > 0)
-        await asyncio.sleep(1.6)  # past a checkpoint
+        await wait_until(lambda: checkpointed(history) != "", timeout=10)
         arrived = chat.text()
         assert client._server is not None
         client._server.kill()  # SIGKILL
@@ -156,3 +163,23 @@ async def test_long_history_is_trimmed_to_the_context_window(
     assert sent[0]["role"] == "system" and sent[-1]["content"] == "third, short"
     assert not any(m["content"].startswith("first ") for m in sent)
     assert sent[1]["role"] == "user"  # never starts with an orphaned answer or tool result
+
+
+async def test_a_new_history_path_takes_effect_without_a_restart(
+    llm: FakeLLM, workspace: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.sqlite3", tmp_path / "elsewhere" / "second.sqlite3"
+    async with server(llm, workspace, first) as client:
+        before = await Chat(client, {"prompt": "kept in the first file"}).result()
+        await configure(client, {"historyPath": str(second)})
+        for _ in range(250):  # the store is reopened off the event loop: wait until it is the new one
+            if (await request(client, "ryan/status"))["history"]["path"] == str(second):
+                break
+            await asyncio.sleep(0.02)
+        assert (await request(client, "ryan/sessions"))["sessions"] == []
+        after = await Chat(client, {"prompt": "kept in the second file"}).result()
+        listed = await request(client, "ryan/sessions")
+        assert [s["sessionId"] for s in listed["sessions"]] == [after["sessionId"]]
+    for path, session in ((first, before), (second, after)):
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT id FROM sessions").fetchall() == [(session["sessionId"],)]

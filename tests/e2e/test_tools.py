@@ -14,11 +14,7 @@ from pytest_lsp import LanguageClient, client_capabilities
 
 from tests.fakes.llm_server import FakeLLM, Reply, Text, ToolCall
 
-from .conftest import Chat, base_settings, make_client, request, start
-
-
-def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ryan": settings}))
+from .conftest import Chat, base_settings, configure, make_client, request, settled, start
 
 
 def apply_text_edit(text: str, edit: Any) -> str:
@@ -239,8 +235,7 @@ async def test_unsaved_buffer_wins_over_disk(client: LanguageClient, llm: FakeLL
 
 
 async def test_max_steps(client: LanguageClient, llm: FakeLLM, workspace: Path) -> None:
-    configure(client, {"tools": {"maxSteps": 2}})
-    await asyncio.sleep(0.1)
+    await configure(client, {"tools": {"maxSteps": 2}})
     llm.enqueue(*[Reply([ToolCall("list_files", {})]) for _ in range(5)])
     chat = Chat(client, {"prompt": "loop forever"})
     result = await chat.result()
@@ -252,8 +247,7 @@ async def test_max_steps(client: LanguageClient, llm: FakeLLM, workspace: Path) 
 async def test_openai_fragmented_tool_arguments(
     client: LanguageClient, llm: FakeLLM, workspace: Path
 ) -> None:
-    configure(client, {"provider": "openai", "baseUrl": llm.url + "/v1"})
-    await asyncio.sleep(0.1)
+    await configure(client, {"provider": "openai", "baseUrl": llm.url + "/v1"})
     (workspace / "notes.md").write_text("# Notes\nremember the milk\n")
     llm.enqueue(
         Reply([ToolCall("read_file", {"path": "notes.md", "startLine": 2, "endLine": 2})]),
@@ -284,18 +278,20 @@ async def test_model_without_tools_continues(client: LanguageClient, llm: FakeLL
 async def test_cancel_while_waiting_for_approval_writes_nothing(
     client: LanguageClient, llm: FakeLLM, workspace: Path
 ) -> None:
-    client.approval_delay = 1.0  # type: ignore[attr-defined]
+    gate = client.approval_gate = asyncio.Event()  # type: ignore[attr-defined]
     client.answers.append("Allow")  # type: ignore[attr-defined]
     llm.enqueue(Reply([ToolCall("write_file", {"path": "late.txt", "content": "x"})]))
     chat = Chat(client, {"prompt": "write"})
-    await chat.wait_for(lambda: "toolCall" in chat.kinds())
-    await asyncio.sleep(0.1)
+    await chat.wait_for(lambda: len(client.approval_requests) == 1)  # type: ignore[attr-defined]
     chat.cancel()
     with pytest.raises(JsonRpcException) as caught:
         await chat.result()
     assert caught.value.code == -32800
     assert tool_pairs(chat) == [("write_file", "error")]  # the call still got its result, before the answer
-    await asyncio.sleep(1.2)
+    gate.set()  # the user says "Allow", too late
+    await chat.wait_for(lambda: client.approvals_answered == 1)  # type: ignore[attr-defined]
+    await asyncio.sleep(0)  # let the client write its answer before the round trip below
+    await settled(client)
     assert client.applied_edits == []  # type: ignore[attr-defined]
     assert not (workspace / "late.txt").exists()
 

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-import ryan_server.store.sqlite as sqlite_store
+import ryan_server.store.schema as schema
 from ryan_server.store import MemoryStore, MessageRecord
+from ryan_server.store.owners import process_started
 from ryan_server.store.sqlite import SCHEMA_VERSION, SqliteStore, default_history_path, open_store
 
 CHILD = Path(__file__).with_name("store_child.py")
@@ -140,8 +141,8 @@ def test_migration_steps_run_in_order_from_the_files_version(
     def to_v2(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(sqlite_store, "_MIGRATIONS", [*sqlite_store._MIGRATIONS, to_v2])
-    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, to_v2])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
     store = SqliteStore(db)
     assert store.get_session(session.session_id) is not None
     store.close()
@@ -466,7 +467,7 @@ def test_a_reused_pid_does_not_keep_a_dead_answer_streaming(db: Path) -> None:
 
 
 def test_this_process_is_a_live_owner(db: Path) -> None:
-    message_id = insert_streaming_row(db, os.getpid(), sqlite_store._process_started(os.getpid()))
+    message_id = insert_streaming_row(db, os.getpid(), process_started(os.getpid()))
     SqliteStore(db).close()
     assert status_of(db, message_id) == "streaming"
 

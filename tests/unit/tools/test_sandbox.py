@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ryan_server.tools import ToolError, ToolRegistry, Workspace
-from ryan_server.tools.builtin import atomic_write
+from ryan_server.tools.ripgrep import find_rg
+from ryan_server.tools.write import atomic_write
 
 from .conftest import FakeEditor
 from .util import call, write
@@ -152,12 +153,44 @@ async def test_attack_refused(
     assert editor.edits == []
 
 
+@pytest.fixture
+def sibling(root: Path) -> Path:
+    """A folder beside the workspace, named with the workspace's name as a prefix: `ws-evil` by `ws`."""
+    evil = root.parent / (root.name + "-evil")
+    write(evil, {"secret": SECRET})
+    return evil
+
+
+@pytest.mark.parametrize("absolute", [False, True])
+@pytest.mark.parametrize(
+    ("tool", "extra"),
+    [("read_file", {}), ("write_file", {"content": "pwned\n"}), ("list_files", {})],
+)
+async def test_sibling_folder_with_the_root_as_prefix_is_outside(
+    root: Path,
+    sibling: Path,
+    registry: ToolRegistry,
+    editor: FakeEditor,
+    tool: str,
+    extra: dict[str, str],
+    absolute: bool,
+) -> None:
+    """A containment check by string prefix would let `../ws-evil/secret` in; the sandbox must not."""
+    path = str(sibling / "secret") if absolute else f"../{sibling.name}/secret"
+    with pytest.raises(ToolError) as info:
+        await call(registry, tool, path=path, **extra)
+    assert str(info.value) == f"path {path!r} is outside the workspace; use a path inside {root}"
+    assert sorted(p.name for p in sibling.iterdir()) == ["secret"]
+    assert (sibling / "secret").read_text() == SECRET
+    assert editor.edits == []
+
+
 async def test_listing_and_search_never_leave(
     attack_tree: Path, outside: Path, registry: ToolRegistry
 ) -> None:
     listing = await call(registry, "list_files")
     assert listing.splitlines() == ["ok.txt"]
-    for backend in ("rg", "python"):
+    for backend in ("rg", "python") if find_rg() is not None else ("python",):
         reg = ToolRegistry(registry.workspace, registry.context.editor, search_backend=backend)
         found = await call(reg, "search_files", pattern="needle|SECRET")
         assert found.splitlines() == ["ok.txt:1: needle"], backend

@@ -1,0 +1,67 @@
+"""What every tool is built on: the context it works in and the `Plan` it prepares.
+
+Each tool is prepared first (arguments validated, paths checked against the sandbox, the size of a
+change measured for the approval question) and run later, after approval; running re-resolves and
+re-reads everything, so what lands on disk is decided at run time, never from a stale check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from ..ports import Editor
+from .ripgrep import find_rg
+from .workspace import ToolError, Workspace
+
+T = TypeVar("T")
+
+
+class ToolContext:
+    """What the tools work with: the sandboxed workspace, the editor port and the limits."""
+
+    def __init__(
+        self, workspace: Workspace, editor: Editor, *, max_read_bytes: int, search_backend: str = "auto"
+    ) -> None:
+        if search_backend not in ("auto", "rg", "python"):
+            raise ValueError(f"search_backend must be 'auto', 'rg' or 'python', not {search_backend!r}")
+        self.workspace = workspace
+        self.editor = editor
+        self.max_read_bytes = max_read_bytes
+        self.search_backend = search_backend
+
+    def rg(self) -> str | None:
+        if self.search_backend == "python":
+            return None
+        found = find_rg()
+        if found is None and self.search_backend == "rg":
+            raise ToolError("ripgrep (rg) is not installed")
+        return found
+
+
+class Plan(ABC):
+    """A prepared tool call: what to ask the user, and the work to do once allowed."""
+
+    writes: ClassVar[bool] = False
+
+    @abstractmethod
+    def __init__(self, ctx: ToolContext, args: Any) -> None:
+        """Validate the call against the workspace (raise ToolError); do nothing yet."""
+
+    @abstractmethod
+    def approval_message(self) -> str: ...
+
+    @abstractmethod
+    async def run(self) -> str: ...
+
+
+async def in_thread(fn: Callable[[threading.Event], T]) -> T:
+    """Run `fn(cancel)` in a worker thread; if this task is cancelled, tell `fn` to stop."""
+    cancel = threading.Event()
+    try:
+        return await asyncio.to_thread(fn, cancel)
+    finally:
+        cancel.set()
