@@ -3,7 +3,8 @@
 --   nvim --headless --clean -l bench/nvim_append.lua [--treesitter] [deltas] [total_bytes]
 --
 -- Appends 5,000 deltas of a 200 KB markdown answer through the plugin's own path
--- (ryan.chat: Chat:_on_event with `content` events, as $/progress delivers them), with the chat
+-- (ryan.chat: Chat:_on_event with `content` events, as $/progress delivers them, which renders them
+-- through ryan.chat.render into ryan.chat.buffer's append), with the chat
 -- shown in a window that follows the end, and prints the time per delta for the first and the
 -- last thousand. The target: the last thousand no slower than 1.5x the first. Exits non-zero if
 -- the target is missed.
@@ -76,12 +77,13 @@ end
 
 require("ryan").setup({ window = { position = "right", focus = true } })
 local chat_mod = require("ryan.chat")
+local render = require("ryan.chat.render")
 local chat = chat_mod.new({ root = vim.fn.getcwd() })
 chat_mod.current = chat
 chat:show()
-chat:_write_prompt("Explain the whole codebase, at length.")
-local run = { token = "bench", stopped = false, content_len = 0, thinking_len = 0, tools = {} }
-run.header_mark = chat:_write_answer_header()
+render.prompt(chat.buffer, "Explain the whole codebase, at length.")
+local run = require("ryan.chat.state").new_run("bench")
+run.header_mark = render.answer_header(chat.buffer)
 local ev = { kind = "content", text = "" }
 
 local parser

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 from pygls.client import JsonRPCClient
 from pygls.io_ import run_async
 from pygls.protocol import JsonRPCProtocol
@@ -53,11 +54,10 @@ def attach_process(
 async def detach(client: JsonRPCClient, grace: float) -> None:
     """Stop reading and wait (at most `grace` seconds) for the client's tasks to end."""
     client._stop_event.set()
-    if client._async_tasks:
-        try:
-            await asyncio.wait_for(asyncio.gather(*client._async_tasks, return_exceptions=True), grace)
-        except TimeoutError:
-            log.debug("the client's reader did not stop within %g s", grace)
+    with anyio.move_on_after(grace) as waited:
+        await asyncio.gather(*client._async_tasks, return_exceptions=True)
+    if waited.cancelled_caught:
+        log.debug("the client's reader did not stop within %g s", grace)
 
 
 def missing() -> list[str]:

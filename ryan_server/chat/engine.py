@@ -101,9 +101,7 @@ class ChatEngine:
         backend = self.backend()
         store = self.store
         history = HistoryInfo(
-            path=str(store.path) if store.path else None,
-            persistent=store.persistent,
-            warning=store.opened_warning if not store.persistent else None,
+            path=str(store.path) if store.path else None, persistent=store.persistent, warning=store.warning
         )
         status = Status(provider=self.settings.provider, base_url=backend.base_url, history=history)
         try:

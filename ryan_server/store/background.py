@@ -86,6 +86,14 @@ class BackgroundStore:
         """False when history lives in memory: it could not be opened, or failed since."""
         return bool(getattr(self.store, "persistent", False))
 
+    @property
+    def warning(self) -> str | None:
+        """Why history is in memory: the database could not be opened, or failed since; else None."""
+        if self.persistent:
+            return None
+        failure: str | None = getattr(self.store, "failure", None)
+        return self.opened_warning or failure
+
     def take_warning(self) -> str | None:
         """A one-time message after the database failed mid-session (history moved to memory)."""
         take: Callable[[], str | None] | None = getattr(self.store, "take_warning", None)

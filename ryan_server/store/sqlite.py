@@ -65,6 +65,7 @@ class SqliteStore:
         self._started = process_started(self._pid)
         self._persistent = True
         self._warning: str | None = None
+        self._failure: str | None = None
         self._kept = Kept(self._pid, self._started)
         self._streaming: set[int] = set()
         self._closed = False
@@ -87,6 +88,11 @@ class SqliteStore:
     def persistent(self) -> bool:
         """True while writes reach the file; False after a failure moved history into memory."""
         return self._persistent
+
+    @property
+    def failure(self) -> str | None:
+        """Why history moved into memory mid-session (kept after `take_warning`); None while persistent."""
+        return self._failure
 
     def take_warning(self) -> str | None:
         """The message to show the user once after a fallback to memory; None otherwise."""
@@ -279,7 +285,7 @@ class SqliteStore:
         self._conn = memory
         self._persistent = False
         self._kept.clear()
-        self._warning = failure_warning(self.path, exc)
+        self._warning = self._failure = failure_warning(self.path, exc)
 
 
 # --- opening ------------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ re-reads everything, so what lands on disk is decided at run time, never from a 
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
+
+import anyio
 
 from ..ports import Editor
 from .ripgrep import find_rg
@@ -59,9 +60,10 @@ class Plan(ABC):
 
 
 async def in_thread(fn: Callable[[threading.Event], T]) -> T:
-    """Run `fn(cancel)` in a worker thread; if this task is cancelled, tell `fn` to stop."""
+    """Run `fn(cancel)` in a worker thread; if this task is cancelled, tell `fn` to stop (and do not
+    wait for it: a long search must not hold up a cancelled chat)."""
     cancel = threading.Event()
     try:
-        return await asyncio.to_thread(fn, cancel)
+        return await anyio.to_thread.run_sync(fn, cancel, abandon_on_cancel=True)
     finally:
         cancel.set()

@@ -7,7 +7,6 @@ through the sandbox's descriptors that refuse a symlink swapped in on the way.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
@@ -15,6 +14,8 @@ import stat
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
+
+import anyio
 
 from ..ports import EditRejected
 from .plan import Plan, ToolContext
@@ -162,7 +163,9 @@ class WritePlan(Plan):
             except EditRejected as exc:
                 raise ToolError(f"the editor refused the change to {ws.display(target)!r}: {exc}") from exc
             if not applied:
-                await asyncio.to_thread(atomic_write, ws, target, new_text.encode("utf-8", "surrogatepass"))
+                # not abandoned on cancellation: the write is atomic, so it finishes before the cancel lands
+                data = new_text.encode("utf-8", "surrogatepass")
+                await anyio.to_thread.run_sync(atomic_write, ws, target, data)
         except BaseException:
             for folder in created:
                 with contextlib.suppress(OSError):

@@ -76,6 +76,19 @@ export function createMarkdown() {
     tokens[idx].attrSet('rel', 'noopener noreferrer');
     return linkOpen ? linkOpen(tokens, idx, options, env, self) : self.renderToken(tokens, idx, options);
   };
+
+  // Table column alignment as classes (chat.css): markdown-it writes it as a style attribute,
+  // which the panel's CSP (no 'unsafe-inline' in style-src) would drop.
+  md.core.ruler.push('align_classes', (state) => {
+    for (const token of state.tokens) {
+      if (token.type !== 'th_open' && token.type !== 'td_open') continue;
+      const style = token.attrGet('style');
+      if (style === null) continue;
+      token.attrs = (token.attrs || []).filter(([name]) => name !== 'style');
+      const align = /^text-align:(left|center|right)$/.exec(style);
+      if (align) token.attrJoin('class', `align-${align[1]}`);
+    }
+  });
   return md;
 }
 

@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RyanClient } from './client';
+import { DisposableLike, disposeWith } from './lifetime';
 import { contextLabel, errorToInfo, eventToMessage, isCancellation, summarize } from './messages';
 import {
   ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, ToWebview,
@@ -24,6 +25,8 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private ready = false;
   private queue: ToWebview[] = [];
   private readonly disposables: vscode.Disposable[] = [];
+  /** the listeners of the current view, disposed with it */
+  private viewListeners: DisposableLike | undefined;
   private sessionId: string | undefined;
   private model: string | undefined;
   private context: { entry: ContextEntry; label: string }[] = [];
@@ -55,15 +58,14 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
     };
     webview.html = this.html(webview);
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m)),
-      view.onDidDispose(() => {
-        if (this.view === view) {
-          this.view = undefined;
-          this.ready = false;
-        }
-      }),
-    );
+    // Each resolve (first show, view moved, window reload) registers these anew: they go with the
+    // view, not with the extension.
+    this.viewListeners = disposeWith(view, [webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m))], () => {
+      if (this.view === view) {
+        this.view = undefined;
+        this.ready = false;
+      }
+    });
   }
 
   /** Reveals the view (resolving it if needed). */
@@ -81,7 +83,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${nonce}'`,
-      `style-src ${webview.cspSource} 'unsafe-inline'`,
+      // No 'unsafe-inline': the panel styles only through chat.css classes (markdown-it's table
+      // alignment included, see media/render.js), never through style attributes. VS Code's theme
+      // variables and default styles are put in before this policy applies.
+      `style-src ${webview.cspSource}`,
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
     ].join('; ');
@@ -350,6 +355,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   dispose(): void {
     this.stop();
+    this.viewListeners?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

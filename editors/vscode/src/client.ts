@@ -15,27 +15,15 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { settingsForServer } from './messages';
+import { protocolVersionWarning } from './compat';
 import { ChatParams, ChatResult, Method } from './protocol';
+import { settingsForServer, settingsUpdate } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped';
 
 /** The `ryan` settings section as plain JSON. */
 function readSection(): Record<string, unknown> {
   return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('ryan'))) as Record<string, unknown>;
-}
-
-/** True if a key of `before` (or of its nested sections) is missing from `after`. */
-function dropsKeys(before: Record<string, unknown>, after: Record<string, unknown>): boolean {
-  return Object.keys(before).some((k) => {
-    if (!(k in after)) return true;
-    const b = before[k];
-    const a = after[k];
-    const isSection = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-    return (k === 'streaming' || k === 'tools') && isSection(b) && isSection(a)
-      ? dropsKeys(b as Record<string, unknown>, a as Record<string, unknown>)
-      : false;
-  });
 }
 
 export class RyanClient implements vscode.Disposable {
@@ -48,10 +36,14 @@ export class RyanClient implements vscode.Disposable {
   lastError: string | undefined;
   /** the settings the server has now */
   private sent: Record<string, unknown> = {};
+  /** the last protocol warning shown, so a restart of the same server does not repeat it */
+  private versionWarning: string | undefined;
 
   constructor(private readonly output: vscode.OutputChannel) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
+        // How the server is started (ryan.server.command, ryan.server.env) needs a new process;
+        // every other setting reaches the running server (middleware below).
         if (e.affectsConfiguration('ryan.server')) void this.restart();
       }),
     );
@@ -98,20 +90,17 @@ export class RyanClient implements vscode.Disposable {
       },
       middleware: {
         workspace: {
-          // Send the cleaned settings rather than the raw section (no nulls, no client-only keys).
+          // Send the cleaned settings rather than the raw section (no client-only keys), with
+          // `null` for a setting cleared since the last time: the server resets it to its default.
+          // (Changes to ryan.server.* restart the server instead: see the constructor.)
           didChangeConfiguration: async () => {
             const c = this.client;
             if (!c || c.state !== State.Running) return;
             const settings = settingsForServer(readSection());
-            if (dropsKeys(this.sent, settings)) {
-              // The server merges what it is sent: a setting cleared back to its default (which may
-              // come from the environment) only takes effect on a fresh start.
-              void this.restart();
-              return;
-            }
+            const update = settingsUpdate(this.sent, settings);
             this.sent = settings;
             this.output.appendLine('Settings changed: sending them to the server.');
-            await c.sendNotification(DidChangeConfigurationNotification.type, { settings: { ryan: settings } });
+            await c.sendNotification(DidChangeConfigurationNotification.type, { settings: { ryan: update } });
           },
           configuration: async (params, token, next) => {
             const result = await next(params, token);
@@ -137,6 +126,7 @@ export class RyanClient implements vscode.Disposable {
     try {
       await client.start();
       this.lastError = undefined;
+      this.checkProtocolVersion(client);
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       this.lastError =
@@ -149,6 +139,16 @@ export class RyanClient implements vscode.Disposable {
       throw new Error(this.lastError);
     }
     return client;
+  }
+
+  /** Warns when the server speaks another protocol version than this extension. */
+  private checkProtocolVersion(client: LanguageClient): void {
+    const warning = protocolVersionWarning(client.initializeResult);
+    if (!warning) return;
+    this.output.appendLine(warning);
+    if (warning === this.versionWarning) return;
+    this.versionWarning = warning;
+    void vscode.window.showWarningMessage(warning);
   }
 
   async stop(): Promise<void> {

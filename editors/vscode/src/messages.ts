@@ -109,22 +109,3 @@ export function contextLabel(entry: ContextEntry, relativePath?: string): string
   const b = entry.range.end.line + (entry.range.end.character === 0 && entry.range.end.line > entry.range.start.line ? 0 : 1);
   return a === b ? `${name}:${a}` : `${name}:${a}-${b}`;
 }
-
-/**
- * The `ryan` settings as the server takes them: without the client-only `server` key, and without
- * unset values (null or empty strings) so the server applies its own defaults.
- */
-export function settingsForServer(section: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(section)) {
-    if (key === 'server' || value === null || value === undefined || value === '') continue;
-    if (typeof value === 'function') continue;
-    if (typeof value === 'object' && !Array.isArray(value) && (key === 'streaming' || key === 'tools')) {
-      const nested = settingsForServer(value as Record<string, unknown>);
-      if (Object.keys(nested).length) out[key] = nested;
-      continue;
-    }
-    out[key] = value;
-  }
-  return out;
-}

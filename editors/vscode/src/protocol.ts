@@ -1,9 +1,12 @@
 /**
- * The wire contract (shared/PROTOCOL.md) and the panel's message contract, defined once.
+ * The wire contract (docs/protocol.md) and the panel's message contract, defined once.
+ * Mirrors ryan_server/protocol.py and editors/neovim/lua/ryan/protocol.lua; change them together
+ * (tests/unit/test_protocol_agreement.py checks that the three agree).
  *
  * Kept free of `vscode` imports so the unit tests and the webview's type-check can use it.
  */
 
+/** The protocol version this extension speaks (`capabilities.experimental.ryan.protocolVersion`). */
 export const PROTOCOL_VERSION = 1;
 
 /** JSON-RPC methods of ryan-server. */
@@ -99,15 +102,6 @@ export interface StoredMessage {
   createdAt?: string | number;
 }
 export interface SessionResult { sessionId: string; title: string; messages: StoredMessage[] }
-
-/** One tool card as the panel shows it. */
-export interface ToolCard {
-  callId: string;
-  name: string;
-  arguments: unknown;
-  status: 'running' | ToolStatus;
-  output?: string;
-}
 
 /** A banner the panel shows for a failed request. */
 export interface ErrorInfo {

@@ -1,7 +1,7 @@
-/** Unit tests: server events and errors → panel messages, settings → server. */
+/** Unit tests: server events and errors → panel messages. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contextLabel, errorToInfo, eventToMessage, isCancellation, settingsForServer, summarize } from '../src/messages';
+import { contextLabel, errorToInfo, eventToMessage, isCancellation, summarize } from '../src/messages';
 import { ErrorCode } from '../src/protocol';
 
 describe('eventToMessage', () => {
@@ -69,19 +69,5 @@ describe('summarize and labels', () => {
     assert.equal(contextLabel({ uri: 'file:///w/x.py', range, text: '' }, 'src/x.py'), 'src/x.py:3-7');
     const whole = { start: { line: 0, character: 0 }, end: { line: 10, character: 0 } };
     assert.equal(contextLabel({ uri: 'file:///w/x.py', range: whole, text: '' }), 'x.py:1-10');
-  });
-});
-
-describe('settingsForServer', () => {
-  it('drops client-only keys and unset values, keeps the rest', () => {
-    const s = settingsForServer({
-      server: { command: ['ryan-server'], env: {} }, provider: 'ollama', baseUrl: null, model: '',
-      options: { temperature: 0.2 }, think: null, requestTimeout: 60,
-      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
-    });
-    assert.deepEqual(s, {
-      provider: 'ollama', options: { temperature: 0.2 }, requestTimeout: 60,
-      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
-    });
   });
 });

@@ -93,6 +93,17 @@ describe('markdown safety', () => {
     assert.ok(!isSafeLink('file:///etc/passwd'));
     assert.ok(!isSafeLink('command:workbench.action.terminal.new'));
   });
+  it('writes no style attributes (the CSP allows none): table alignment is a class', () => {
+    const html = md.render('| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n');
+    assert.ok(!/style=/i.test(html), html);
+    assert.match(html, /<th class="align-left">l<\/th>/);
+    assert.match(html, /<th class="align-center">c<\/th>/);
+    assert.match(html, /<td class="align-right">3<\/td>/);
+    assert.match(html, /<td>4<\/td>/);
+    const { html: streamed } = stream('| a | b |\n|--:|:--|\n| 1 | 2 |\n\npara\n', 2, 1);
+    assert.ok(!/style=/i.test(streamed), streamed);
+    assert.match(streamed, /<td class="align-right">1<\/td>/);
+  });
   it('highlights fenced code with Copy and Insert buttons', () => {
     const html = md.render('```ts\nconst x: number = 1;\n```\n');
     assert.match(html, /class="code-block"/);

@@ -22,6 +22,15 @@ def test_all_ok(ryan: Ryan) -> None:
     assert lines(done.stdout) == {"server": "OK", "backend": "OK", "model": "OK", "history": "OK"}
 
 
+def test_history_writable(ryan: Ryan) -> None:
+    """The path is the server's own (`ryan/status`'s `history`), here the one RYAN_HISTORY names."""
+    done = ryan.run("doctor")
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = next(line for line in done.stdout.splitlines() if " history:" in line)
+    assert history == f"OK   history: saved in {ryan.history}"
+    assert ryan.history.exists()
+
+
 def test_backend_down(ryan: Ryan, dead_url: str) -> None:
     done = ryan.run("doctor", base_url=dead_url)
     assert done.returncode == 1
@@ -41,15 +50,22 @@ def test_model_missing(ryan: Ryan) -> None:
 def test_history_not_writable(ryan: Ryan, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    ryan.env["RYAN_HISTORY"] = str(blocker / "history.sqlite3")
+    wanted = blocker / "history.sqlite3"  # its folder cannot be created: a file is in the way
+    ryan.env["RYAN_HISTORY"] = str(wanted)
     done = ryan.run("doctor")
     assert done.returncode == 1
-    assert lines(done.stdout)["history"] == "FAIL"
-    assert lines(done.stdout)["server"] == "OK"
+    checks = lines(done.stdout)
+    assert checks == {"server": "OK", "backend": "OK", "model": "OK", "history": "FAIL"}, done.stdout
+    history = next(line for line in done.stdout.splitlines() if " history:" in line)
+    assert history.startswith("FAIL history: not saved (kept in memory this session): ")
+    # why, in the server's words: the file it could not use and what is in the way
+    assert str(wanted) in history and "not a folder" in history
+    assert blocker.read_text() == "not a folder"
 
 
 def test_server_does_not_start(ryan: Ryan) -> None:
     done = ryan.run("doctor", "--server-cmd", "/nonexistent/ryan-server")
     assert done.returncode == 1
-    assert lines(done.stdout)["server"] == "FAIL"
+    assert lines(done.stdout) == {"server": "FAIL", "backend": "FAIL", "model": "FAIL", "history": "FAIL"}
     assert "Cannot start ryan-server" in done.stdout
+    assert "history: not checked: the server did not start" in done.stdout

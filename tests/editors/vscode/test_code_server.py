@@ -420,3 +420,74 @@ def test_selection_tools_and_approval_in_code_server(
     frame.wait_for_selector(".session-item", timeout=10_000)
     titles = frame.locator(".session-item .session-title").all_inner_texts()
     assert any("Fix the bug" in t for t in titles), titles
+
+
+def ask_until(frame: Any, llm: FakeLLM, model: str, timeout: float = 30.0) -> None:
+    """Asks until the backend is asked with `model`: a settings file edit reaches the extension when
+    code-server's file watcher notices it, so the first answers may still use the old value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = frame.locator(".msg.assistant.done").count()
+        ask(frame, f"Which model is this? ({done})")
+        wait_until(
+            frame, f"() => document.querySelectorAll('.msg.assistant.done').length > {done}", timeout=20
+        )
+        if llm.chat_requests and llm.chat_requests[-1].json.get("model") == model:
+            return
+        if time.monotonic() > deadline:
+            sent = [r.json.get("model") for r in llm.chat_requests]
+            raise AssertionError(f"the backend was never asked with {model}: {sent}")
+        time.sleep(0.5)
+
+
+def test_cleared_setting_resets_on_the_running_server(
+    code_server: dict[str, Any], llm: FakeLLM, page: Any
+) -> None:
+    """A setting cleared in the editor goes to the server as `null` (reset to its default) in
+    workspace/didChangeConfiguration: the same server process goes on, with the default."""
+    llm.reset()
+    open_workbench(page, code_server)
+    frame = open_panel(page)
+    # (An earlier window's extension host may still be ending, with its server: compare sets.)
+    servers = ryan_servers(code_server["pid"])
+    machine_settings = code_server["user_data"] / "Machine" / "settings.json"
+    saved = machine_settings.read_text()
+    try:
+        machine_settings.write_text(json.dumps({**json.loads(saved), "ryan.model": "llama3.2:3b"}, indent=2))
+        ask_until(frame, llm, "llama3.2:3b")
+        # Cleared: the server is sent `"model": null` and uses its default, the backend's first model.
+        machine_settings.write_text(saved)
+        ask_until(frame, llm, "qwen3:4b")
+    finally:
+        machine_settings.write_text(saved)
+    started = ryan_servers(code_server["pid"]) - servers
+    assert not started, f"the server was restarted: {started}"
+
+
+def test_warns_when_the_server_speaks_another_protocol_version(
+    code_server: dict[str, Any], page: Any
+) -> None:
+    """A server whose `initialize` result has another protocolVersion: a warning names both versions
+    and says to update the extension and the server together. Changing ryan.server.command restarts."""
+    open_workbench(page, code_server)
+    frame = open_panel(page)
+    servers = ryan_servers(code_server["pid"])
+    machine_settings = code_server["user_data"] / "Machine" / "settings.json"
+    saved = machine_settings.read_text()
+    other = [sys.executable, str(Path(__file__).with_name("other_version_server.py"))]
+    try:
+        machine_settings.write_text(json.dumps({**json.loads(saved), "ryan.server.command": other}, indent=2))
+        toast = page.locator(".notifications-toasts .notification-toast", has_text="protocol version 2")
+        toast.first.wait_for(timeout=30_000)
+        text = toast.first.inner_text()
+        assert "the server speaks protocol version 2, this extension version 1 (ryan-server 9.0.0)" in text, text
+        assert "update the Ryan extension and ryan-server together" in text, text
+        page.screenshot(path=str(ARTIFACTS / "code-server-protocol-warning.png"))
+    finally:
+        machine_settings.write_text(saved)
+    # Back to a real server: restarted again.
+    deadline = time.monotonic() + 30
+    while not ryan_servers(code_server["pid"]) - servers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ryan_servers(code_server["pid"]) - servers, "no new ryan-server after the command was restored"
+    frame.wait_for_selector(".server-dot.running", timeout=30_000)

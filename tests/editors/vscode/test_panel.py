@@ -62,6 +62,7 @@ def test_streams_5000_deltas_and_matches_a_one_shot_render(page: Any, tmp_path: 
     assert text.rstrip().endswith(answer.rstrip().splitlines()[-1])
     assert page.locator(".msg.assistant .code-block").count() >= 100
     assert page.errors == []
+    assert page.evaluate("window.__violations") == []
     print(f"5000 deltas streamed and rendered in {elapsed:.2f} s")
 
 
@@ -119,6 +120,35 @@ def test_model_output_cannot_run_script(page: Any, tmp_path: Path) -> None:
         assert page.errors == []
         if csp:
             page.screenshot(path=str(ARTIFACTS / "panel-xss.png"), full_page=True)
+
+
+def test_panel_needs_no_inline_styles(page: Any, tmp_path: Path) -> None:
+    """The panel runs under a CSP without 'unsafe-inline' in style-src: nothing it renders breaks it,
+    and table alignment (a style attribute in markdown-it) comes through as classes."""
+    open_panel(page, tmp_path)
+    table = "| left | centre | right |\n|:--|:-:|--:|\n| a | b | 123 |\n\n```python\nx = 1\n```\n"
+    page.evaluate(
+        """(table) => {
+          __send({type: 'models', models: ['m'], current: 'm'});
+          __send({type: 'server', state: 'running'});
+          __send({type: 'userMessage', requestId: 't', text: 'a table', context: [{label: 'a.py:1-2'}]});
+          __send({type: 'thinking', requestId: 't', text: 'hmm'});
+          __send({type: 'toolCall', requestId: 't', callId: 'c', name: 'read_file', arguments: {path: 'a.py'}});
+          __send({type: 'toolResult', requestId: 't', callId: 'c', name: 'read_file', status: 'ok', output: 'x'});
+          __send({type: 'content', requestId: 't', text: table});
+          __send({type: 'done', requestId: 't', stopReason: 'stop', model: 'm', sessionId: 's', summary: 'm'});
+          __send({type: 'error', error: {title: 'Oops', message: 'shown', available: ['m']}});
+        }""",
+        table,
+    )
+    page.wait_for_selector(".msg.assistant.done td")
+    assert page.locator("#app [style]").count() == 0
+    aligns = page.eval_on_selector_all(
+        ".msg.assistant td", "els => els.map(e => getComputedStyle(e).textAlign)"
+    )
+    assert aligns == ["left", "center", "right"]
+    assert page.evaluate("window.__violations") == []
+    assert page.errors == []
 
 
 def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None:
@@ -235,6 +265,7 @@ def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None
         "sessionId": "old",
     }
     assert page.errors == []
+    assert page.evaluate("window.__violations") == []
 
 
 def test_render_cost_per_delta_does_not_grow(browser: Any, tmp_path: Path) -> None:

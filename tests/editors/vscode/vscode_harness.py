@@ -55,7 +55,9 @@ def harness_html(directory: Path, *, csp: bool = True, manual_frames: bool = Fal
     `manual_frames` replaces requestAnimationFrame with a queue the caller drains (`__frame()`),
     so a benchmark can render after every delta.
     """
-    policy = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src file: 'unsafe-inline'; img-src data:"
+    # The extension's policy (src/chatPanel.ts): no 'unsafe-inline' styles. The theme variables VS Code
+    # provides are set here through the CSSOM, as VS Code's webview host does, which CSP allows.
+    policy = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src file:; img-src data:"
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">' if csp else ""
     frames = (
         "window.__frames = [];"
@@ -68,11 +70,13 @@ def harness_html(directory: Path, *, csp: bool = True, manual_frames: bool = Fal
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8">{meta}
 <link rel="stylesheet" href="{(EXT / "media" / "chat.css").as_uri()}">
-<style>body {{ --vscode-font-family: 'DejaVu Sans', sans-serif;
-  --vscode-editor-font-family: 'DejaVu Sans Mono', monospace;
-  --vscode-foreground: #cccccc; --vscode-sideBar-background: #181818; }}</style>
 </head><body><div id="app"></div>
 <script nonce="{NONCE}">
+for (const [name, value] of Object.entries({{
+  '--vscode-font-family': "'DejaVu Sans', sans-serif",
+  '--vscode-editor-font-family': "'DejaVu Sans Mono', monospace",
+  '--vscode-foreground': '#cccccc', '--vscode-sideBar-background': '#181818',
+}})) document.documentElement.style.setProperty(name, value);
 window.__posted = []; window.__violations = [];
 window.__state = JSON.parse(sessionStorage.getItem('state') || 'null');
 window.acquireVsCodeApi = () => ({{

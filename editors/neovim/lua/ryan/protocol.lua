@@ -1,5 +1,6 @@
 ---@brief Ryan wire protocol, version 1: method names, event kinds and error codes, defined once.
---- Mirrors shared/PROTOCOL.md and ryan_server/protocol.py; change them together.
+--- Mirrors docs/protocol.md, ryan_server/protocol.py and editors/vscode/src/protocol.ts; change them
+--- together (tests/unit/test_protocol_agreement.py checks that the three agree).
 
 local M = {}
 

@@ -1,0 +1,64 @@
+/** Unit tests: the `ryan` section → what the server is sent, at start and when settings change. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { settingsForServer, settingsUpdate } from '../src/settings';
+
+describe('settingsForServer', () => {
+  it('drops client-only keys and unset values, keeps the rest', () => {
+    const s = settingsForServer({
+      server: { command: ['ryan-server'], env: {} }, provider: 'ollama', baseUrl: null, model: '',
+      options: { temperature: 0.2 }, think: null, requestTimeout: 60,
+      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
+    });
+    assert.deepEqual(s, {
+      provider: 'ollama', options: { temperature: 0.2 }, requestTimeout: 60,
+      streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
+    });
+  });
+});
+
+describe('settingsUpdate', () => {
+  const base = { provider: 'ollama', requestTimeout: 60, streaming: { enabled: true }, tools: { maxSteps: 20 } };
+
+  it('sends every current key, and nothing else when nothing was cleared', () => {
+    const after = { ...base, model: 'qwen3:4b', requestTimeout: 30 };
+    assert.deepEqual(settingsUpdate(base, after), after);
+    assert.deepEqual(settingsUpdate({}, base), base);
+  });
+
+  it('sends null for a cleared setting (the server resets it to its default)', () => {
+    const before = { ...base, model: 'qwen3:4b', baseUrl: 'http://127.0.0.1:1234', apiKey: 'secret' };
+    // Cleared in the editor: null and '' are dropped by settingsForServer, so the keys are gone.
+    const after = settingsForServer({ ...base, model: null, baseUrl: '', apiKey: 'secret', server: { command: ['x'] } });
+    assert.deepEqual(settingsUpdate(before, after), { ...base, apiKey: 'secret', model: null, baseUrl: null });
+  });
+
+  it('sends null per key inside a section, keeping the section\'s other keys', () => {
+    const before = { streaming: { enabled: true, updateIntervalMs: 20 }, tools: { maxSteps: 5 } };
+    const after = { streaming: { enabled: true }, tools: { maxSteps: 5 } };
+    assert.deepEqual(settingsUpdate(before, after), {
+      streaming: { enabled: true, updateIntervalMs: null }, tools: { maxSteps: 5 },
+    });
+  });
+
+  it('sends null for each key of a section that is gone entirely', () => {
+    const before = { provider: 'openai', streaming: { updateIntervalMs: 20, retryAttempts: 0 } };
+    assert.deepEqual(settingsUpdate(before, { provider: 'openai' }), {
+      provider: 'openai', streaming: { updateIntervalMs: null, retryAttempts: null },
+    });
+  });
+
+  it('treats an object-valued setting that is not a section as one value', () => {
+    const before = { options: { temperature: 0.2, num_ctx: 8192 } };
+    assert.deepEqual(settingsUpdate(before, { options: { temperature: 0.2 } }), { options: { temperature: 0.2 } });
+    assert.deepEqual(settingsUpdate(before, {}), { options: null });
+  });
+
+  it('does not change its arguments', () => {
+    const before = { streaming: { enabled: true, updateIntervalMs: 20 } };
+    const after = { streaming: { enabled: true } };
+    settingsUpdate(before, after);
+    assert.deepEqual(before, { streaming: { enabled: true, updateIntervalMs: 20 } });
+    assert.deepEqual(after, { streaming: { enabled: true } });
+  });
+});

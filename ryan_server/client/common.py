@@ -1,0 +1,103 @@
+"""What every `ryan` command shares: exit codes, starting the server, naming a session, reporting errors.
+
+The one-shot commands (`commands.py`, `doctor.py`) and the interactive chat (`interactive.py`) import
+this; it imports none of them, so the client's modules never import each other in a circle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from ryan_server import protocol as wire
+from ryan_server.client.rpc import RpcError, RyanClient, default_server_command
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+APP = "ryan"
+
+
+def settings_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The `initializationOptions`: only what the flags set; the server has the defaults."""
+    settings: dict[str, Any] = {}
+    if args.provider:
+        settings["provider"] = args.provider
+    if args.base_url:
+        settings["baseUrl"] = args.base_url
+    if args.model:
+        settings["model"] = args.model
+    return settings
+
+
+def server_log_path() -> Path:
+    return Path(platformdirs.user_log_dir(APP)) / "server.log"
+
+
+def make_client(args: argparse.Namespace) -> RyanClient:
+    """A client for `ryan-server` with the current folder as the workspace (not started yet)."""
+    command = shlex.split(args.server_cmd) if args.server_cmd else default_server_command()
+    return RyanClient(
+        command,
+        settings=settings_from(args),
+        root=Path.cwd(),
+        verbose=args.verbose,
+        log_path=server_log_path(),
+    )
+
+
+def error(message: str) -> None:
+    print(f"ryan: {message}", file=sys.stderr, flush=True)
+
+
+async def resolve_session(client: RyanClient, wanted: str | None) -> str | None:
+    """`last` = the newest session of this folder; a unique prefix of a listed id is accepted."""
+    if not wanted:
+        return None
+    if wanted != "last" and len(wanted) >= 32:
+        return wanted
+    listing = await client.request(wire.SESSIONS, {})
+    sessions = [s for s in (listing or {}).get("sessions", []) if isinstance(s, dict)]
+    if wanted == "last":
+        if not sessions:
+            raise RpcError(
+                wire.ErrorCode.SESSION_NOT_FOUND,
+                'There is no earlier session in this folder: start one with ryan chat "..."',
+            )
+        return str(sessions[0]["sessionId"])
+    matches = [str(s["sessionId"]) for s in sessions if str(s.get("sessionId", "")).startswith(wanted)]
+    return matches[0] if len(matches) == 1 else wanted
+
+
+async def run_with_client(args: argparse.Namespace, body: Callable[[RyanClient], Awaitable[int]]) -> int:
+    """Start the server, run `body`, close; a protocol error becomes its message on stderr and exit 1."""
+    client = make_client(args)
+    try:
+        try:
+            await client.start()
+        except RpcError as exc:
+            error(exc.message)
+            return EXIT_ERROR
+        try:
+            return await body(client)
+        except RpcError as exc:
+            error(exc.message)
+            return EXIT_ERROR
+    finally:
+        await client.close()
+
+
+def silence_stdout() -> None:
+    """The reader of our stdout left: point it at /dev/null so later writes and the final flush are quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
