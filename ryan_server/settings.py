@@ -40,6 +40,9 @@ class StreamingSettings(_Section):
 
 class ToolSettings(_Section):
     enabled: bool = True
+    # auto: native tool calls, calls written as text read too, and tools in the prompt for a model that
+    # has no tool support; native: native calls only; prompt: tools in the prompt; off: no tools
+    mode: Literal["auto", "native", "prompt", "off"] = "auto"
     auto_approve: list[str] = Field(default_factory=lambda: ["list_files", "read_file", "search_files"])
     max_steps: int = Field(20, ge=1, le=200)
     max_read_bytes: int = Field(1_000_000, ge=1, le=100_000_000)

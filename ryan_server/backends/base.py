@@ -31,11 +31,13 @@ class Thinking:
 
 @dataclass(slots=True)
 class ToolCall:
-    """A complete tool call; `arguments` is a dict, or the raw string when it is not valid JSON."""
+    """A complete tool call; `arguments` is a dict, or the raw string when it is not valid JSON.
+    `error` says why a call the model wrote as text could not be read (it then goes back as an error)."""
 
     call_id: str
     name: str
     arguments: dict[str, Any] | str
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -103,6 +105,10 @@ class Backend(ABC):
 
     async def context_length(self, model: str) -> int | None:
         """The model's context window in tokens, where the backend reports it."""
+        return None
+
+    async def supports_tools(self, model: str) -> bool | None:
+        """Whether the model takes tool definitions, where the backend says (None: it does not say)."""
         return None
 
     async def aclose(self) -> None:

@@ -153,6 +153,10 @@ class OllamaBackend(Backend):
             return {}
         return data if isinstance(data, dict) else {}
 
+    async def supports_tools(self, model: str) -> bool | None:
+        capabilities = (await self.show(model)).get("capabilities")
+        return "tools" in capabilities if isinstance(capabilities, list) else None
+
     async def context_length(self, model: str) -> int | None:
         info = (await self.show(model)).get("model_info") or {}
         for key, value in info.items():

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import BackendError, ModelNotFound
+from ..errors import BackendError, ModelNotFound, ToolsUnsupported
 from .base import (
     Backend,
     ChatRequest,
@@ -162,6 +162,9 @@ class OpenAIBackend(Backend):
                 f"Pick one it serves: {shown}.",
                 available=available,
             )
+        if status == 400 and request.tools and "tool" in lowered:
+            # llama.cpp without --jinja, vLLM without --enable-auto-tool-choice, and the like
+            raise ToolsUnsupported(request.model, detail)
         raise self.http_failure(status, body)
 
     async def list_models(self) -> list[ModelInfo]:

@@ -15,20 +15,23 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, ChatRequest, create_backend
-from ..errors import BackendFailure, ModelNotFound, SessionBusy, SessionNotFound
+from ..errors import BackendFailure, ModelNotFound, SessionBusy, SessionNotFound, ToolsUnsupported
 from ..ports import Editor, EventSink
 from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord, SessionRecord
 from ..tools import ToolRegistry
 from .context import DEFAULT_SYSTEM_PROMPT, ContextWindow, neutral, title_of, tool_message, user_text
+from .prompt_tools import prompt_messages
 from .tool_calls import ToolRunner
+from .tool_modes import NATIVE, OFF, PROMPT, ToolModes
 from .turn import ChatRun, stream_turn
 from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status, Timing
 
 ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
 BackendFactory = Callable[[Settings], Backend]
 CHECKPOINT_SECONDS = 1.0
+MALFORMED_ATTEMPTS = 2  # turns in a row whose tool calls could not be read or run: then stop
 
 
 class ChatEngine:
@@ -52,7 +55,8 @@ class ChatEngine:
         self._backend_key: tuple[Any, ...] | None = None
         self._busy: set[str] = set()
         self._allowed: dict[str, set[str]] = {}  # session id -> tools allowed for the session
-        self._no_tools: set[tuple[str, str]] = set()  # (base url, model) that refused tool definitions
+        self._tool_modes = ToolModes()
+        self._told_mode: set[str] = set()  # sessions told that their tools are in the prompt
         self._context = ContextWindow()
         self._retired: list[BackgroundStore] = []  # history stores replaced while a chat used them
 
@@ -199,23 +203,47 @@ class ChatEngine:
         registry = None
         if settings.tools.enabled and self._tools_factory is not None:
             registry = self._tools_factory(settings, editor)
-        use_tools = registry is not None and (backend.base_url, model) not in self._no_tools
+        setting = settings.tools.mode if registry is not None else OFF
+        plan = await self._tool_modes.plan(setting, backend, model)
+        if plan.mode == PROMPT and session.session_id not in self._told_mode:
+            self._told_mode.add(session.session_id)
+            sink.event(
+                Notice(
+                    f"Tools are described in the prompt for {model} ({plan.reason}); Ryan reads "
+                    "the calls from its answers."
+                )
+            )
+        schemas = registry.schemas() if registry is not None else []
         allowed = self._allowed.setdefault(session.session_id, set())
 
-        steps = 0
+        def refuse_tools(turn: ChatRequest, failure: ToolsUnsupported) -> str:
+            self._tool_modes.refused(backend, model, failure.message)
+            self._told_mode.add(session.session_id)
+            turn.tools = None
+            if setting == "auto":
+                plan.mode, plan.read_text = PROMPT, True
+                turn.messages = prompt_messages(messages, schemas)
+                return (
+                    f"{failure.message} Ryan describes the tools in the prompt instead and reads the "
+                    "calls from the answer."
+                )
+            plan.mode = OFF
+            return f"{failure.message} Continuing without workspace tools."
+
+        steps = failed_in_a_row = 0
         while True:
             steps += 1
             turn = ChatRequest(
                 model=model,
-                messages=messages,
+                messages=prompt_messages(messages, schemas) if plan.mode == PROMPT else messages,
                 options=settings.options,
                 think=settings.think,
-                tools=registry.schemas() if use_tools and registry is not None else None,
+                tools=schemas if plan.mode == NATIVE else None,
             )
-            outcome = await stream_turn(backend, turn, run, settings)
-            if use_tools and not outcome.tools_offered:
-                self._no_tools.add((backend.base_url, model))
-                use_tools = False
+            names = registry.names if registry is not None and plan.read_text else None
+            outcome = await stream_turn(
+                backend, turn, run, settings, text_calls=names, refuse_tools=refuse_tools
+            )
             if not outcome.calls:
                 break
             messages.append(
@@ -231,6 +259,18 @@ class ChatEngine:
             outputs = await runner.run_all(outcome.calls)
             for call, output in zip(outcome.calls, outputs, strict=True):
                 messages.append(tool_message(call.name, call.call_id, output))
+            unreadable = registry is None or all(
+                c.error or c.name not in registry.names for c in outcome.calls
+            )
+            failed_in_a_row = failed_in_a_row + 1 if unreadable else 0
+            if failed_in_a_row >= MALFORMED_ATTEMPTS:
+                sink.event(
+                    Notice(
+                        f"The model wrote {MALFORMED_ATTEMPTS} tool calls in a row that Ryan could not "
+                        "run (see their results); stopping here rather than asking it again."
+                    )
+                )
+                break
             if steps >= settings.tools.max_steps:
                 run.stop_reason = StopReason.MAX_STEPS
                 break

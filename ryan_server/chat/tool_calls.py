@@ -73,10 +73,17 @@ class ToolRunner:
     def _prepare(self, call: ToolCall) -> tuple[PreparedCall | None, str]:
         if self.registry is None:
             return None, f"unknown tool '{call.name}': no tools are enabled"
+        if call.error is not None:  # a call written as text that could not be read
+            example = '<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>'
+            tools = ", ".join(self.registry.names)
+            return None, f"{call.error}; write a call as {example} with one of: {tools}"
         try:
             return self.registry.prepare(call.name, call.arguments), ""
         except ToolError as error:
             return None, str(error)
+        except Exception as error:  # a bug in a tool must not end the chat
+            log.exception("tool %s could not be prepared", call.name)
+            return None, f"{call.name} failed unexpectedly: {error}"
 
     def _runs_unasked(self, prepared: PreparedCall) -> bool:
         """Reads that need no question may run beside each other."""

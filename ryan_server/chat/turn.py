@@ -2,7 +2,9 @@
 coalesced events, accumulate it, checkpoint it in history while it streams, and keep what had arrived
 when it is cancelled or fails.
 
-`ChatRun` is the state of one chat request across its turns; `stream_turn` is the hot path.
+`ChatRun` is the state of one chat request across its turns; `stream_turn` is the hot path. Where the
+model may write its tool calls as text, the stream passes through a `TextCallParser` first
+(`read_text_calls`): the user never sees a call, and the calls found become ordinary tool calls.
 """
 
 from __future__ import annotations
@@ -10,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends import Backend, ChatRequest
-from ..backends.base import Delta, Done, Text, Thinking, ToolCall
+from ..backends.base import Delta, Done, Text, Thinking, ToolCall, new_call_id
 from ..errors import BackendError, BackendFailure, ToolsUnsupported
 from ..ports import EventSink
 from ..protocol import Content, ErrorCode, Fallback, MessageStatus, Notice, Retry, StopReason
 from ..protocol import Thinking as ThinkingEvent
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord
+from .text_calls import TextCallParser
 from .throttle import Coalescer
 from .types import ToolCallSummary, Usage
 
@@ -54,14 +57,27 @@ class ChatRun:
 class TurnOutcome:
     calls: list[ToolCall]
     record: MessageRecord  # the stored answer of this turn
-    tools_offered: bool  # False when the model refused tool definitions
 
 
-async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, settings: Settings) -> TurnOutcome:
+RefuseTools = Callable[[ChatRequest, ToolsUnsupported], str]
+
+
+async def stream_turn(
+    backend: Backend,
+    turn: ChatRequest,
+    run: ChatRun,
+    settings: Settings,
+    *,
+    text_calls: Collection[str] | None = None,
+    refuse_tools: RefuseTools | None = None,
+) -> TurnOutcome:
     """Stream one model turn into the sink and the store; returns the tool calls the model made.
 
-    A backend failure leaves with `data.partialContent` (and `partialThinking`) added; the text is kept
-    in history marked `error`, or `interrupted` on cancellation.
+    `text_calls`: the tool names to read from the answer text (None: read none). When the model refuses
+    tool definitions, `refuse_tools` rewrites the turn (tools in the prompt, or none) and returns the
+    notice for the user; the turn is then asked again. A backend failure leaves with
+    `data.partialContent` (and `partialThinking`) added; the text is kept in history marked `error`, or
+    `interrupted` on cancellation.
     """
     sink = run.sink
     coalescer = Coalescer(sink.event, settings.streaming.update_interval_ms)
@@ -76,6 +92,7 @@ async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, setting
     streaming = settings.streaming.enabled
     attempt = 0
     last_checkpoint = time.monotonic()
+    parser: TextCallParser | None = None
     sink.status("generating…")
 
     def checkpoint(status: str) -> None:
@@ -84,10 +101,20 @@ async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, setting
         record.status = status
         run.store.update_message(record)
 
+    def release_held() -> None:
+        """A failed or cancelled turn keeps the text held back as a possible call, as text."""
+        held = parser.finish() if parser is not None else ""
+        if held:
+            content.append(held)
+            push(Content, held)
+
     try:
         while True:
             try:
                 stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
+                if text_calls is not None:
+                    parser = TextCallParser(text_calls)
+                    stream = read_text_calls(stream, parser)
                 async for batch in stream:
                     # The hot loop: consecutive deltas of one kind in a batch (one network read)
                     # are kept as a run and handed to the coalescer once.
@@ -126,10 +153,9 @@ async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, setting
                         checkpoint(MessageStatus.STREAMING)
                 break
             except ToolsUnsupported as failure:
-                if not turn.tools or deltas:
+                if not turn.tools or deltas or refuse_tools is None:
                     raise
-                turn.tools = None
-                message = f"{failure.message} Continuing without workspace tools."
+                message = refuse_tools(turn, failure)
                 log.warning("%s", message)
                 coalescer.flush()
                 sink.event(Notice(message))
@@ -152,12 +178,14 @@ async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, setting
                     continue
                 raise
     except BackendFailure as failure:
+        release_held()
         coalescer.close()
         checkpoint(MessageStatus.ERROR)
         if failure.code == ErrorCode.BACKEND_ERROR:
             _attach_partial(failure, run)
         raise
     except asyncio.CancelledError:
+        release_held()
         coalescer.close()
         checkpoint(MessageStatus.INTERRUPTED)
         raise
@@ -175,7 +203,7 @@ async def stream_turn(backend: Backend, turn: ChatRequest, run: ChatRun, setting
         {"callId": c.call_id, "name": c.name, "arguments": c.arguments, "status": "pending"} for c in calls
     ] or None
     checkpoint(MessageStatus.COMPLETE)
-    return TurnOutcome(calls, record, turn.tools is not None)
+    return TurnOutcome(calls, record)
 
 
 def _attach_partial(failure: BackendFailure, run: ChatRun) -> None:
@@ -194,6 +222,36 @@ def _account(run: ChatRun, done: Done, deltas: int) -> None:
         run.usage.estimated = True
     else:
         run.usage.completion_tokens += done.completion_tokens
+
+
+async def read_text_calls(
+    stream: AsyncIterator[list[Delta]], parser: TextCallParser
+) -> AsyncIterator[list[Delta]]:
+    """The stream with its answer text passed through `parser`: text that is part of a call never comes
+    out, and the calls come out as `ToolCall`s before `Done`, unless the model made native calls."""
+    native = False
+    async for batch in stream:
+        out: list[Delta] = []
+        for delta in batch:
+            cls = delta.__class__
+            if cls is Text:
+                shown = parser.feed(delta.text)  # type: ignore[union-attr]
+                if shown:
+                    out.append(Text(shown))
+                continue
+            if cls is ToolCall:
+                native = True
+            elif cls is Done:
+                rest = parser.finish()
+                if rest:
+                    out.append(Text(rest))
+                if native and parser.calls:
+                    log.warning("ignored %d tool calls written as text beside native ones", len(parser.calls))
+                elif parser.calls:
+                    out += [ToolCall(new_call_id(), c.name, c.arguments, c.error) for c in parser.calls]
+            out.append(delta)
+        if out:
+            yield out
 
 
 async def _replay(deltas: list[Delta]) -> AsyncIterator[list[Delta]]:

@@ -264,7 +264,10 @@ async def test_openai_fragmented_tool_arguments(
     assert messages[-1]["role"] == "tool" and messages[-1]["tool_call_id"] == call["id"]
 
 
-async def test_model_without_tools_continues(client: LanguageClient, llm: FakeLLM) -> None:
+async def test_native_mode_model_without_tools_continues_without_them(
+    client: LanguageClient, llm: FakeLLM
+) -> None:
+    await configure(client, {"tools": {"mode": "native"}})
     llm.no_tools.add("llama3.2:latest")
     llm.enqueue(Reply([Text("plain answer")]))
     chat = Chat(client, {"prompt": "hi"})

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["FakeLLM", "HttpError", "Part", "Raw", "Recorded", "Reply", "Text", "Think", "ToolCall"]
+__all__ = ["FakeLLM", "HttpError", "Part", "Raw", "Recorded", "Reply", "Text", "Think", "ToolCall", "pieces"]
 
 CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
 _DETAILS = {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "3B",
@@ -56,6 +56,19 @@ class ToolCall:
 
 
 Part = Text | Think | ToolCall
+
+
+def pieces(text: str, sizes: Sequence[int] = (1, 3, 2)) -> list[Text]:
+    """`text` as deltas of a few characters each (cycling through `sizes`), so that markers such as
+    `<tool_call>` straddle the chunks a client reads."""
+    out: list[Text] = []
+    start = 0
+    for size in itertools.cycle(sizes):
+        if start >= len(text):
+            return out
+        out.append(Text(text[start : start + size]))
+        start += size
+    return out
 _AUTO: Any = object()
 
 
@@ -448,9 +461,14 @@ class FakeLLM:
                                  "type": "invalid_request_error", "code": "model_not_found"}}
             await self._send(conn, 404, err)
             return True
-        if not openai and body.get("tools") and model in self.no_tools:
-            msg = f"registry.ollama.ai/library/{model} does not support tools"
-            await self._send(conn, 400, {"error": msg})
+        if body.get("tools") and model in self.no_tools:  # as Ollama, and llama.cpp without --jinja, say it
+            message = (
+                "tools param requires --jinja flag"
+                if openai
+                else f"registry.ollama.ai/library/{model} does not support tools"
+            )
+            error = {"code": 400, "message": message, "type": "invalid_request_error"} if openai else message
+            await self._send(conn, 400, {"error": error})
             return True
         resp = self._next()
         if isinstance(resp, HttpError):
