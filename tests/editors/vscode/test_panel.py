@@ -89,6 +89,7 @@ def test_model_output_cannot_run_script(page: Any, tmp_path: Path) -> None:
                       name: '<img src=x onerror=window.__pwned=8>', arguments: {path: evil}});
               __send({type: 'toolResult', requestId: 'x', callId: 'c', name: 'read_file', status: 'ok',
                       output: evil});
+              __send({type: 'notice', requestId: 'x', text: evil});
               for (const ch of evil.match(/[\\s\\S]{1,7}/g)) {
                 __send({type: 'content', requestId: 'x', text: ch});
               }
@@ -149,6 +150,46 @@ def test_panel_needs_no_inline_styles(page: Any, tmp_path: Path) -> None:
     assert aligns == ["left", "center", "right"]
     assert page.evaluate("window.__violations") == []
     assert page.errors == []
+
+
+def test_a_notice_stays_as_a_muted_line_in_the_answer(page: Any, tmp_path: Path) -> None:
+    """A `notice` (here: tools described in the prompt) is a line of its own in the answer, in the
+    order it came, shown as text, and still there after the summary replaced the status line."""
+    open_panel(page, tmp_path)
+    notice = (
+        "Tools are described in the prompt for phi3:mini (Ollama reports no tool support); "
+        "Ryan reads the calls from its answers."
+    )
+    page.evaluate(
+        """(notice) => {
+          __send({type: 'userMessage', requestId: 'n', text: 'what do my notes say?', context: []});
+          __send({type: 'start', requestId: 'n', sessionId: 's', model: 'phi3:mini'});
+          __send({type: 'notice', requestId: 'n', text: notice});
+          __send({type: 'content', requestId: 'n', text: 'Let me read them.'});
+          __send({type: 'toolCall', requestId: 'n', callId: 'c1', name: 'read_file',
+                  arguments: {path: 'notes.txt'}});
+          __send({type: 'toolResult', requestId: 'n', callId: 'c1', name: 'read_file', status: 'ok',
+                  output: 'milk'});
+          __send({type: 'content', requestId: 'n', text: 'You need **milk**.'});
+          __send({type: 'done', requestId: 'n', stopReason: 'stop', model: 'phi3:mini', sessionId: 's',
+                  summary: 'phi3:mini · 12 tokens'});
+        }""",
+        notice,
+    )
+    page.wait_for_selector(".msg.assistant.done")
+    assert page.locator(".msg.assistant .notice").all_inner_texts() == [notice]
+    order = page.eval_on_selector_all(".msg.assistant .msg-body > *", "els => els.map(e => e.className)")
+    assert order == ["notice", "md", "tool-card status-ok", "md"], order
+    assert page.inner_text(".msg.assistant .msg-status") == "phi3:mini · 12 tokens"
+    style = page.eval_on_selector(
+        ".notice",
+        "e => { const s = getComputedStyle(e), m = getComputedStyle(document.querySelector('.md'));"
+        " return [parseFloat(s.fontSize) < parseFloat(m.fontSize), parseFloat(s.opacity) < 1]; }",
+    )
+    assert style == [True, True]  # smaller and muted, set apart from the answer
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-notice.png"))
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
 
 
 def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None:

@@ -175,3 +175,29 @@ async def test_sse_error_event_and_missing_done() -> None:
         )
     with pytest.raises(BackendError, match="before the answer was complete"):
         await collect(backend_with(OpenAIBackend, [first], "text/event-stream"))
+
+
+@pytest.mark.parametrize("cut", [1, 7, 0])
+async def test_ollama_final_line_without_newline_completes(cut: int) -> None:
+    """The `done` line need not end in a newline: losing it would turn a finished answer into an error."""
+    data = ollama_bytes([("text", "all "), ("text", "done")]).removesuffix(b"\n")
+    chunks = split(data, [len(data) - cut]) if cut else [data]
+    deltas = await collect(backend_with(OllamaBackend, chunks, "application/x-ndjson"))
+    assert deltas == [Text("all "), Text("done"), Done(reason="stop", prompt_tokens=7, completion_tokens=2)]
+
+
+@pytest.mark.parametrize("ending", [b"data: [DONE]", b"data: [DONE]\n", b"data: [DONE]\r\n"])
+async def test_sse_last_event_without_blank_line_completes(ending: bytes) -> None:
+    body = sse_bytes([("text", "fine")], '{"pattern": "x"}').removesuffix(b"data: [DONE]\n\n") + ending
+    deltas = await collect(backend_with(OpenAIBackend, split(body, [len(body) - 3]), "text/event-stream"))
+    assert deltas[0] == Text("fine") and deltas[-1] == Done(
+        reason="tool_calls", prompt_tokens=3, completion_tokens=9
+    )
+
+
+async def test_sse_finish_event_last_without_blank_line_or_done_completes() -> None:
+    finish = b'data: {"choices":[{"index":0,"delta":{"content":"!"},"finish_reason":"stop"}]}'
+    first = b'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\n'
+    deltas = await collect(backend_with(OpenAIBackend, [first, finish], "text/event-stream"))
+    assert [d for d in deltas if isinstance(d, Text)] == [Text("ok"), Text("!")]
+    assert isinstance(deltas[-1], Done) and deltas[-1].reason == "stop"
