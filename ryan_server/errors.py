@@ -8,7 +8,8 @@
     └── BackendFailure       -32003  anything about the model server (retryable? fallback_ok?)
         ├── BackendUnreachable   -32001  nothing answers at the address
         ├── ModelNotFound        -32002  the server lacks the model (data.available)
-        ├── BackendError         -32003  an HTTP error, an error line, malformed data, too slow
+        ├── BackendError         -32003  an HTTP error, an error line, malformed data, too slow (a
+        │                                stream that broke off is `resumable`: the engine asks it to go on)
         └── ToolsUnsupported     -32003  the model takes no tool definitions (the engine retries without)
 
 The core raises these and never re-wraps them; it may add to `data` (a failed chat's partial answer).
@@ -74,7 +75,9 @@ class ModelNotFound(BackendFailure):
 
 
 class BackendError(BackendFailure):
-    """The backend answered, but with an HTTP error, an error line, malformed data or too slowly."""
+    """The backend answered, but with an HTTP error, an error line, malformed data or too slowly.
+    `resumable`: the stream broke off (dropped, closed early, silent too long), so a model that had
+    started answering can be asked to continue where it stopped."""
 
     def __init__(
         self,
@@ -83,11 +86,13 @@ class BackendError(BackendFailure):
         status: int | None = None,
         retryable: bool = False,
         fallback_ok: bool = True,
+        resumable: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retryable = retryable
         self.fallback_ok = fallback_ok
+        self.resumable = resumable
 
 
 class ToolsUnsupported(BackendFailure):

@@ -47,6 +47,7 @@ class EventKind:
     TOOL_RESULT = "toolResult"
     RETRY = "retry"
     FALLBACK = "fallback"
+    RESUMED = "resumed"
     NOTICE = "notice"  # Ryan's own: something the user should know that is not an error
 
 
@@ -133,9 +134,18 @@ class Fallback:
 
 
 @dataclass(slots=True, frozen=True)
+class Resumed:
+    """The stream broke off after `offset` characters of the answer; the model was asked to go on."""
+
+    kind: ClassVar[str] = EventKind.RESUMED
+    attempt: int
+    offset: int
+
+
+@dataclass(slots=True, frozen=True)
 class Notice:
     kind: ClassVar[str] = EventKind.NOTICE
     message: str
 
 
-Event = Start | Content | Thinking | ToolCallStarted | ToolResult | Retry | Fallback | Notice
+Event = Start | Content | Thinking | ToolCallStarted | ToolResult | Retry | Fallback | Resumed | Notice

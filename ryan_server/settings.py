@@ -36,6 +36,9 @@ class StreamingSettings(_Section):
     fallback_on_error: bool = True
     retry_attempts: int = Field(3, ge=0, le=10)
     retry_delay_ms: int = Field(1000, ge=0, le=60_000)
+    resume_attempts: int = Field(2, ge=0, le=10)
+    # null: Ryan decides per backend (vLLM needs `continue_final_message`); true/false: always/never
+    continue_final_message: bool | None = None
 
 
 class ToolSettings(_Section):

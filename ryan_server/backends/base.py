@@ -60,6 +60,8 @@ class ChatRequest:
     options: dict[str, Any] = field(default_factory=dict)
     think: bool | str | None = None
     tools: list[dict[str, Any]] | None = None
+    # the last message is the answer so far, for the model to continue (vLLM needs to be told)
+    continue_final_message: bool = False
 
 
 @dataclass
@@ -111,6 +113,11 @@ class Backend(ABC):
         """Whether the model takes tool definitions, where the backend says (None: it does not say)."""
         return None
 
+    async def needs_continue_flag(self) -> bool:
+        """Whether a trailing assistant message is continued only when the request says so (vLLM's
+        `continue_final_message`); Ollama and llama.cpp continue it as it is."""
+        return False
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -135,10 +142,12 @@ class Backend(ABC):
                 f"{self.label} sent nothing for {self.timeout:g} s (requestTimeout) and the request was "
                 "abandoned. The model may still be loading: try again, or raise requestTimeout.",
                 fallback_ok=False,
+                resumable=True,
             )
         return BackendError(
             f"The connection to {self.label} at {self.base_url} broke off "
             f"({type(error).__name__}: {error or 'no details'}). Check that the server is still running.",
+            resumable=True,
         )
 
     def http_failure(self, status: int, body: bytes) -> BackendError:

@@ -86,7 +86,9 @@ class OllamaBackend(Backend):
                     if batch:
                         yield batch
                 if not finished:
-                    raise BackendError("Ollama ended the stream before the answer was complete.")
+                    raise BackendError(
+                        "Ollama ended the stream before the answer was complete.", resumable=True
+                    )
         except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..errors import BackendError, ModelNotFound, ToolsUnsupported
+from ..errors import BackendError, BackendFailure, ModelNotFound, ToolsUnsupported
 from .base import (
     Backend,
     ChatRequest,
@@ -49,6 +49,9 @@ class OpenAIBackend(Backend):
             body["reasoning_effort"] = request.think
         if request.tools:
             body["tools"] = request.tools
+        if request.continue_final_message:
+            body["continue_final_message"] = True
+            body["add_generation_prompt"] = False
         return body
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[list[Delta]]:
@@ -107,7 +110,8 @@ class OpenAIBackend(Backend):
                         break
                 if not finished and reason is None:
                     raise BackendError(
-                        "The OpenAI-compatible server ended the stream before the answer was complete."
+                        "The OpenAI-compatible server ended the stream before the answer was complete.",
+                        resumable=True,
                     )
         except httpx.HTTPError as error:
             raise self.transport_failure(error) from error
@@ -175,6 +179,13 @@ class OpenAIBackend(Backend):
             for m in models
             if isinstance(m, dict) and m.get("id")
         ]
+
+    async def needs_continue_flag(self) -> bool:
+        """vLLM continues a trailing assistant message only when asked; it names itself in /v1/models."""
+        try:
+            return any(m.details.get("owned_by") == "vllm" for m in await self.list_models())
+        except BackendFailure:
+            return False
 
     async def version(self) -> str | None:
         await self.list_models()

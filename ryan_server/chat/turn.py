@@ -10,6 +10,7 @@ model may write its tool calls as text, the stream passes through a `TextCallPar
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Collection
@@ -20,7 +21,7 @@ from ..backends import Backend, ChatRequest
 from ..backends.base import Delta, Done, Text, Thinking, ToolCall, new_call_id
 from ..errors import BackendError, BackendFailure, ToolsUnsupported
 from ..ports import EventSink
-from ..protocol import Content, ErrorCode, Fallback, MessageStatus, Notice, Retry, StopReason
+from ..protocol import Content, ErrorCode, Fallback, MessageStatus, Notice, Resumed, Retry, StopReason
 from ..protocol import Thinking as ThinkingEvent
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord
@@ -90,7 +91,8 @@ async def stream_turn(
     calls: list[ToolCall] = []
     deltas = 0
     streaming = settings.streaming.enabled
-    attempt = 0
+    attempt = resumes = 0
+    asked = turn  # the turn as first asked; a resumed attempt adds the answer so far to it
     last_checkpoint = time.monotonic()
     parser: TextCallParser | None = None
     sink.status("generating…")
@@ -161,7 +163,29 @@ async def stream_turn(
                 sink.event(Notice(message))
             except BackendFailure as failure:
                 if deltas or calls:
-                    raise
+                    so_far = "".join(content[content_start:])
+                    if not (
+                        isinstance(failure, BackendError)
+                        and failure.resumable
+                        and so_far
+                        and resumes < settings.streaming.resume_attempts
+                    ):
+                        raise
+                    resumes += 1
+                    log.info("the stream broke off (%s); asking the model to continue", failure.message)
+                    calls.clear()  # a tool call cut off with the stream is asked for again
+                    flag = settings.streaming.continue_final_message
+                    if flag is None:
+                        flag = await backend.needs_continue_flag()
+                    turn = dataclasses.replace(
+                        asked,
+                        messages=[*asked.messages, {"role": "assistant", "content": so_far}],
+                        continue_final_message=flag,
+                    )
+                    coalescer.flush()
+                    sink.event(Resumed(resumes, sum(map(len, content))))
+                    sink.status("the connection broke: continuing…")
+                    continue
                 if failure.retryable and attempt < settings.streaming.retry_attempts:
                     attempt += 1
                     delay_ms = settings.streaming.retry_delay_ms * 2 ** (attempt - 1)
@@ -230,14 +254,16 @@ async def read_text_calls(
     """The stream with its answer text passed through `parser`: text that is part of a call never comes
     out, and the calls come out as `ToolCall`s before `Done`, unless the model made native calls."""
     native = False
+    feed = parser.feed
     async for batch in stream:
         out: list[Delta] = []
         for delta in batch:
             cls = delta.__class__
             if cls is Text:
-                shown = parser.feed(delta.text)  # type: ignore[union-attr]
+                text = delta.text  # type: ignore[union-attr]
+                shown = feed(text)
                 if shown:
-                    out.append(Text(shown))
+                    out.append(delta if shown is text else Text(shown))  # ordinary text: no new object
                 continue
             if cls is ToolCall:
                 native = True

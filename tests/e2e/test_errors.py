@@ -129,6 +129,7 @@ async def test_fallback_without_streaming(client: LanguageClient, llm: FakeLLM) 
 async def test_mid_stream_failure_keeps_partial(
     client: LanguageClient, llm: FakeLLM, reply: Reply, words: str
 ) -> None:
+    await configure(client, {"streaming": {"resumeAttempts": 0}})  # resuming: tests/e2e/test_resume.py
     llm.enqueue(reply)
     chat = Chat(client, {"prompt": "count"})
     error = await error_of(chat)
@@ -154,7 +155,7 @@ async def test_malformed_line(client: LanguageClient, llm: FakeLLM) -> None:
 
 
 async def test_stall_longer_than_timeout(client: LanguageClient, llm: FakeLLM) -> None:
-    await configure(client, {"requestTimeout": 0.5})
+    await configure(client, {"requestTimeout": 0.5, "streaming": {"resumeAttempts": 0}})
     llm.enqueue(Reply([Text("slow "), Text("never")], stall_after=1, stall_seconds=3))
     error = await error_of(Chat(client, {"prompt": "hi"}))
     assert error.code == -32003 and "sent nothing for 0.5 s" in error.message

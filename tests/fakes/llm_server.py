@@ -14,6 +14,7 @@ chunked request bodies, chunked responses with one HTTP chunk per rendered line.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import threading
@@ -28,8 +29,13 @@ from typing import Any
 __all__ = ["FakeLLM", "HttpError", "Part", "Raw", "Recorded", "Reply", "Text", "Think", "ToolCall", "pieces"]
 
 CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
-_DETAILS = {"format": "gguf", "family": "llama", "families": ["llama"], "parameter_size": "3B",
-            "quantization_level": "Q4_K_M"}
+_DETAILS = {
+    "format": "gguf",
+    "family": "llama",
+    "families": ["llama"],
+    "parameter_size": "3B",
+    "quantization_level": "Q4_K_M",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ def pieces(text: str, sizes: Sequence[int] = (1, 3, 2)) -> list[Text]:
         out.append(Text(text[start : start + size]))
         start += size
     return out
+
+
 _AUTO: Any = object()
 
 
@@ -421,8 +429,17 @@ class FakeLLM:
         elif route == ("GET", "/api/version"):
             await self._send(conn, 200, {"version": "0.12.0"})
         elif route == ("GET", "/api/tags"):
-            models = [{"name": m, "model": m, "modified_at": "2025-01-01T00:00:00Z", "size": 123,
-                       "digest": "fake", "details": _DETAILS} for m in self.models]
+            models = [
+                {
+                    "name": m,
+                    "model": m,
+                    "modified_at": "2025-01-01T00:00:00Z",
+                    "size": 123,
+                    "digest": "fake",
+                    "details": _DETAILS,
+                }
+                for m in self.models
+            ]
             await self._send(conn, 200, {"models": models})
         elif route == ("POST", "/api/show"):
             m = body.get("model") or body.get("name")
@@ -457,8 +474,13 @@ class FakeLLM:
         if model not in self.models:
             err: dict[str, Any] = {"error": f'model "{model}" not found, try pulling it first'}
             if openai:
-                err = {"error": {"message": f"The model `{model}` does not exist.",
-                                 "type": "invalid_request_error", "code": "model_not_found"}}
+                err = {
+                    "error": {
+                        "message": f"The model `{model}` does not exist.",
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
+                }
             await self._send(conn, 404, err)
             return True
         if body.get("tools") and model in self.no_tools:  # as Ollama, and llama.cpp without --jinja, say it
@@ -482,6 +504,9 @@ class FakeLLM:
                 await self._chunk(conn, chunk)
             await conn.write(b"0\r\n\r\n")
             return True
+        prefix = _answer_so_far(body)
+        if prefix:
+            resp = _continuing(resp, prefix)
         stream = body.get("stream", not openai)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         ids = []
@@ -496,8 +521,9 @@ class FakeLLM:
         else:
             units, tail, err_line = _ollama_stream(resp, model)
         ctype = "text/event-stream" if openai else "application/x-ndjson"
-        await self._head(conn, 200, {"Content-Type": ctype, "Transfer-Encoding": "chunked",
-                                     "Cache-Control": "no-cache"})
+        await self._head(
+            conn, 200, {"Content-Type": ctype, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache"}
+        )
         for i in range(len(units) + 1):
             if i == resp.stall_after:
                 await conn.sleep(resp.stall_seconds)
@@ -523,8 +549,11 @@ class FakeLLM:
             conn.writer.transport.abort()
             return False
         if resp.error_after is not None:
-            err: Any = {"error": {"message": resp.error_message, "type": "server_error"}} if openai \
+            err: Any = (
+                {"error": {"message": resp.error_message, "type": "server_error"}}
+                if openai
                 else {"error": resp.error_message}
+            )
             await self._send(conn, 500, err)
             return True
         text = "".join(p.text for p in resp.parts if isinstance(p, Text))
@@ -535,14 +564,23 @@ class FakeLLM:
             if calls:
                 msg["content"] = text or None
                 msg["tool_calls"] = [
-                    {"id": i, "type": "function",
-                     "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-                    for c, i in zip(calls, ids, strict=True)]
+                    {
+                        "id": i,
+                        "type": "function",
+                        "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                    }
+                    for c, i in zip(calls, ids, strict=True)
+                ]
             if think:
                 msg[resp.reasoning_field] = think
             choice = {"index": 0, "message": msg, "finish_reason": _finish(resp)}
-            out: dict[str, Any] = {"id": "chatcmpl-fake", "object": "chat.completion",
-                                   "created": int(time.time()), "model": model, "choices": [choice]}
+            out: dict[str, Any] = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [choice],
+            }
             if resp.usage:
                 out["usage"] = _openai_usage(resp.usage)
         else:
@@ -556,6 +594,33 @@ class FakeLLM:
 
 
 # -- rendering ---------------------------------------------------------------------------------------
+def _answer_so_far(body: dict[str, Any]) -> str:
+    """A trailing assistant message is an answer to continue (Ollama and llama.cpp do that)."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else {}
+    return (
+        str(last.get("content") or "") if isinstance(last, dict) and last.get("role") == "assistant" else ""
+    )
+
+
+def _continuing(resp: Reply, prefix: str) -> Reply:
+    """The part of `resp` after `prefix`, as a model continuing its answer would say it; `resp` as it is
+    when its text does not start with `prefix`."""
+    text = "".join(p.text for p in resp.parts if isinstance(p, Text))
+    if not text.startswith(prefix):
+        return resp
+    skip, parts = len(prefix), []
+    for part in resp.parts:
+        if skip and isinstance(part, Text) and len(part.text) > skip:
+            parts.append(Text(part.text[skip:]))
+            skip = 0
+        elif skip:
+            skip -= len(part.text) if isinstance(part, Text) else 0
+        else:
+            parts.append(part)
+    return dataclasses.replace(resp, parts=parts)
+
+
 def _finish(resp: Reply) -> str:
     has_calls = any(isinstance(p, ToolCall) for p in resp.parts)
     return "tool_calls" if has_calls and resp.done_reason == "stop" else resp.done_reason
@@ -573,18 +638,29 @@ def _ollama_call(c: ToolCall) -> dict[str, Any]:
 
 
 def _ollama_final(resp: Reply, model: str, msg: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": model, "created_at": _now(), "message": msg, "done": True,
-                           "done_reason": resp.done_reason, "total_duration": 250_000_000,
-                           "load_duration": 1_000_000}
+    out: dict[str, Any] = {
+        "model": model,
+        "created_at": _now(),
+        "message": msg,
+        "done": True,
+        "done_reason": resp.done_reason,
+        "total_duration": 250_000_000,
+        "load_duration": 1_000_000,
+    }
     if resp.usage:
         p, c = resp.usage
-        out |= {"prompt_eval_count": p, "prompt_eval_duration": 5_000_000, "eval_count": c,
-                "eval_duration": max(c, 1) * 10_000_000}
+        out |= {
+            "prompt_eval_count": p,
+            "prompt_eval_duration": 5_000_000,
+            "eval_count": c,
+            "eval_duration": max(c, 1) * 10_000_000,
+        }
     return out
 
 
 def _ollama_stream(resp: Reply, model: str) -> tuple[list[list[bytes]], list[bytes], bytes]:
     """NDJSON: one line per part, then the done line; plus the error line for `error_after`."""
+
     def line(msg: dict[str, Any]) -> bytes:
         obj = {"model": model, "created_at": _now(), "message": {"role": "assistant", **msg}, "done": False}
         return _dumps(obj) + b"\n"
@@ -611,8 +687,15 @@ def _openai_stream(
         return b"data: " + _dumps(obj) + b"\n\n"
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        return event({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
-                      "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        return event(
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
+        )
 
     units: list[list[bytes]] = []
     call_index = 0
@@ -625,14 +708,28 @@ def _openai_stream(
             i, call_index = call_index, call_index + 1
             fn = {"name": p.name, "arguments": ""}
             head = {"index": i, "id": ids[i], "type": "function", "function": fn}
-            units.append([chunk({"tool_calls": [head]})] + [
-                chunk({"tool_calls": [{"index": i, "function": {"arguments": frag}}]})
-                for frag in _thirds(json.dumps(p.arguments))])
+            units.append(
+                [chunk({"tool_calls": [head]})]
+                + [
+                    chunk({"tool_calls": [{"index": i, "function": {"arguments": frag}}]})
+                    for frag in _thirds(json.dumps(p.arguments))
+                ]
+            )
     role = chunk({"role": "assistant", "content": ""})
     tail = [chunk({}, _finish(resp))]
     if include_usage and resp.usage:
-        tail.append(event({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
-                           "model": model, "choices": [], "usage": _openai_usage(resp.usage)}))
+        tail.append(
+            event(
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": _openai_usage(resp.usage),
+                }
+            )
+        )
     tail.append(b"data: [DONE]\n\n")
     (units[0] if units else tail).insert(0, role)
     err = event({"error": {"message": resp.error_message, "type": "server_error"}})

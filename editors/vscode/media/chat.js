@@ -468,6 +468,14 @@ function handle(m) {
     case 'status':
       turnFor(m.requestId).status.textContent = m.text;
       break;
+    case 'notice': {
+      const t = turnFor(m.requestId);
+      closeSegments(t);
+      // Text only, like the tool cards: a notice may quote the backend's words.
+      t.body.append(el('div', 'notice', m.text));
+      scrollToEnd();
+      break;
+    }
     case 'done': {
       const t = turnFor(m.requestId);
       endTurn(t, m.summary, 'done');

@@ -35,8 +35,14 @@ export function eventToMessage(requestId: string, value: unknown): ToWebview | u
     }
     case EventKind.fallback:
       return { type: 'status', requestId, text: `Streaming failed, asking again without streaming: ${str(e.reason)}` };
-    case EventKind.notice:
-      return { type: 'status', requestId, text: str(e.message ?? e.text) };
+    case EventKind.resumed:
+      return { type: 'status', requestId, text: `The connection broke; the model continues its answer (attempt ${str(e.attempt)})` };
+    case EventKind.notice: {
+      // A line of its own in the answer, not the status line: the summary replaces that at the end,
+      // and a notice (tools described in the prompt, history trimmed) must stay readable.
+      const text = str(e.message ?? e.text);
+      return text ? { type: 'notice', requestId, text } : undefined;
+    }
     default:
       return undefined;
   }

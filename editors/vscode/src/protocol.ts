@@ -39,6 +39,7 @@ export const EventKind = {
   toolResult: 'toolResult',
   retry: 'retry',
   fallback: 'fallback',
+  resumed: 'resumed',
   notice: 'notice',
 } as const;
 
@@ -65,6 +66,7 @@ export type ChatEvent =
   | { kind: 'toolResult'; callId: string; name: string; status: ToolStatus; output: string }
   | { kind: 'retry'; attempt: number; delayMs: number; reason: string }
   | { kind: 'fallback'; reason: string }
+  | { kind: 'resumed'; attempt: number; offset: number }
   | { kind: 'notice'; message?: string; text?: string };
 
 export interface ChatResult {
@@ -123,6 +125,8 @@ export type ToWebview =
   | { type: 'toolCall'; requestId: string; callId: string; name: string; arguments: unknown }
   | { type: 'toolResult'; requestId: string; callId: string; name: string; status: ToolStatus; output: string }
   | { type: 'status'; requestId: string; text: string }
+  /** Something to know about the turn (a `notice` event): kept in the transcript, unlike `status`. */
+  | { type: 'notice'; requestId: string; text: string }
   | { type: 'done'; requestId: string; stopReason: string; model: string; sessionId: string; summary: string }
   | { type: 'cancelled'; requestId: string }
   | { type: 'error'; requestId?: string; error: ErrorInfo }

@@ -19,6 +19,11 @@ describe('eventToMessage', () => {
     assert.equal(retry?.type, 'status');
     assert.match((retry as { text: string }).text, /attempt 2.*2\.0 s.*HTTP 503/);
     assert.equal(eventToMessage(id, { kind: 'fallback', reason: 'x' })?.type, 'status');
+    assert.equal(eventToMessage(id, { kind: 'resumed', attempt: 1, offset: 10 })?.type, 'status');
+    const notice = 'Tools are described in the prompt for phi3:mini (no tool support); Ryan reads the calls from its answers.';
+    assert.deepEqual(eventToMessage(id, { kind: 'notice', message: notice }), { type: 'notice', requestId: id, text: notice });
+    assert.deepEqual(eventToMessage(id, { kind: 'notice', text: 'older servers' }), { type: 'notice', requestId: id, text: 'older servers' });
+    assert.equal(eventToMessage(id, { kind: 'notice' }), undefined);
   });
   it('treats an unknown tool status as an error and ignores junk', () => {
     const m = eventToMessage(id, { kind: 'toolResult', callId: 'c', name: 'x', status: 'weird', output: 1 });

@@ -15,6 +15,11 @@ describe('settingsForServer', () => {
       streaming: { enabled: true, updateIntervalMs: 50 }, tools: { autoApprove: ['read_file'], enabled: false },
     });
   });
+
+  it('sends tools.mode with the other tools settings', () => {
+    const s = settingsForServer({ tools: { enabled: true, mode: 'prompt', autoApprove: ['read_file'] } });
+    assert.deepEqual(s, { tools: { enabled: true, mode: 'prompt', autoApprove: ['read_file'] } });
+  });
 });
 
 describe('settingsUpdate', () => {
@@ -46,6 +51,14 @@ describe('settingsUpdate', () => {
     assert.deepEqual(settingsUpdate(before, { provider: 'openai' }), {
       provider: 'openai', streaming: { updateIntervalMs: null, retryAttempts: null },
     });
+  });
+
+  it('sends tools.mode: null when it is cleared, keeping the other tools settings', () => {
+    const before = settingsForServer({ tools: { enabled: true, mode: 'prompt', maxSteps: 5 } });
+    const after = settingsForServer({ tools: { enabled: true, mode: null, maxSteps: 5 } });
+    assert.deepEqual(settingsUpdate(before, after), { tools: { enabled: true, maxSteps: 5, mode: null } });
+    assert.deepEqual(settingsUpdate(before, settingsForServer({ tools: { enabled: true, mode: 'off', maxSteps: 5 } })),
+      { tools: { enabled: true, mode: 'off', maxSteps: 5 } });
   });
 
   it('treats an object-valued setting that is not a section as one value', () => {

@@ -28,6 +28,7 @@ M.event = {
   tool_result = "toolResult",
   retry = "retry",
   fallback = "fallback",
+  resumed = "resumed",
   notice = "notice",
 }
 

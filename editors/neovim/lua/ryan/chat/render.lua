@@ -378,8 +378,8 @@ local function notify_event(kind, msg)
   end
 end
 
----Show a `retry`, `fallback` or `notice` event: through vim.notify, not in the buffer (retries and
----fallbacks only with `notify_events`).
+---Show a `retry`, `fallback`, `resumed` or `notice` event: through vim.notify, not in the buffer
+---(retries, fallbacks and resumptions only with `notify_events`).
 ---@param ev table
 function M.status(ev)
   local kind = ev.kind
@@ -391,6 +391,8 @@ function M.status(ev)
     )
   elseif kind == E.fallback then
     notify_event("streaming failed, asking without streaming", tostring(ev.reason or ""))
+  elseif kind == E.resumed then
+    notify_event("the connection broke, the model continues", ("attempt %s"):format(tostring(ev.attempt)))
   elseif kind == E.notice then
     vim.notify("Ryan: " .. tostring(ev.message or ev.text or ev.reason or ""), vim.log.levels.WARN)
   end
