@@ -60,6 +60,7 @@ class Settings(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
     think: bool | Literal["low", "medium", "high"] | None = None
     request_timeout: float = Field(60.0, gt=0, le=3600)
+    context_length: int | None = Field(None, ge=256)  # caps the model's context window (tokens)
     streaming: StreamingSettings = Field(default_factory=lambda: StreamingSettings())
     tools: ToolSettings = Field(default_factory=lambda: ToolSettings())
     history_path: str | None = Field(default_factory=lambda: os.environ.get("RYAN_HISTORY") or None)

@@ -74,6 +74,7 @@ class Backend(ABC):
     """One LLM server. Owns one `httpx.AsyncClient`, so connections are reused across turns."""
 
     label: str  # how the user knows it: "Ollama", "the OpenAI-compatible server"
+    context_option: str | None = None  # the request option that sizes the model's context (Ollama's)
     hint: str  # what to do when it cannot be reached
 
     def __init__(self, base_url: str, *, api_key: str | None, timeout: float) -> None:

@@ -33,6 +33,7 @@ _loads = json.loads
 
 class OllamaBackend(Backend):
     label = "Ollama"
+    context_option = "num_ctx"
     hint = "Is 'ollama serve' running? (Set baseUrl or OLLAMA_HOST if it runs elsewhere.)"
 
     def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:

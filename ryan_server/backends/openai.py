@@ -180,6 +180,20 @@ class OpenAIBackend(Backend):
             if isinstance(m, dict) and m.get("id")
         ]
 
+    async def context_length(self, model: str) -> int | None:
+        """vLLM says `max_model_len` in /v1/models; llama.cpp's server says `n_ctx` in /props."""
+        try:
+            for m in await self.list_models():
+                if m.name == model and isinstance(m.details.get("max_model_len"), int):
+                    return int(m.details["max_model_len"])
+            props = await self.get_json(self.base_url.removesuffix("/v1") + "/props")
+        except BackendFailure:
+            return None
+        if not isinstance(props, dict):
+            return None
+        n_ctx = props.get("n_ctx") or (props.get("default_generation_settings") or {}).get("n_ctx")
+        return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
+
     async def needs_continue_flag(self) -> bool:
         """vLLM continues a trailing assistant message only when asked; it names itself in /v1/models."""
         try:

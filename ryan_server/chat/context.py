@@ -1,17 +1,12 @@
-"""What the model is sent: the system prompt, the stored history as neutral messages, the new prompt
-with its attached context, and the trimming that keeps it all inside the model's context window."""
+"""What the model is sent: the system prompt, the stored history as neutral messages, and the new
+prompt with its attached context (window.py keeps it inside the model's context window)."""
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
-from ..backends import Backend
 from ..store import MessageRecord
 from .types import ChatInput
-
-log = logging.getLogger(__name__)
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are Ryan, a coding assistant inside the user's editor. Answer concisely in Markdown. "
@@ -20,7 +15,6 @@ DEFAULT_SYSTEM_PROMPT = (
     "user asks for it, with edit_file for small changes and write_file for new files; the user "
     "approves each change."
 )
-ANSWER_SHARE = 0.25  # of the context window, kept free for the answer
 
 
 def user_text(request: ChatInput) -> str:
@@ -71,48 +65,3 @@ def neutral(history: list[MessageRecord]) -> list[dict[str, Any]]:
 
 def tool_message(name: str | None, call_id: str | None, output: str) -> dict[str, Any]:
     return {"role": "tool", "content": output, "tool_name": name, "tool_call_id": call_id}
-
-
-def estimate_tokens(message: dict[str, Any]) -> int:
-    size = len(message.get("content") or "")
-    if message.get("tool_calls"):
-        size += len(json.dumps(message["tool_calls"]))
-    return size // 4 + 4
-
-
-class ContextWindow:
-    """Knows each model's context length (asked once per backend address and model) and trims."""
-
-    def __init__(self) -> None:
-        self._lengths: dict[str, int | None] = {}
-
-    async def fit(
-        self, backend: Backend, model: str, messages: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Drop the oldest turns when the history would not fit; returns the messages and a notice."""
-        if len(messages) <= 2:
-            return messages, None
-        key = f"{backend.base_url}|{model}"
-        if key not in self._lengths:
-            self._lengths[key] = await backend.context_length(model)
-        limit = self._lengths[key]
-        if not limit:
-            return messages, None
-        budget = int(limit * (1 - ANSWER_SHARE))
-        sizes = [estimate_tokens(m) for m in messages]
-        if sum(sizes) <= budget:
-            return messages, None
-        system, *rest = messages
-        dropped = 0
-        while len(rest) > 1 and sizes[0] + sum(estimate_tokens(m) for m in rest) > budget:
-            rest.pop(0)
-            dropped += 1
-            while len(rest) > 1 and rest[0]["role"] != "user":  # drop whole turns: start at a question
-                rest.pop(0)
-                dropped += 1
-        notice = (
-            f"Left out the {dropped} oldest messages of this session so the conversation fits "
-            f"the model's context window ({limit} tokens)."
-        )
-        log.info("%s", notice)
-        return [system, *rest], notice

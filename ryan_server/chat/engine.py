@@ -21,12 +21,13 @@ from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord, SessionRecord
 from ..tools import ToolRegistry
-from .context import DEFAULT_SYSTEM_PROMPT, ContextWindow, neutral, title_of, tool_message, user_text
-from .prompt_tools import prompt_messages
+from .context import DEFAULT_SYSTEM_PROMPT, neutral, title_of, user_text
+from .conversation import Conversation
 from .tool_calls import ToolRunner
-from .tool_modes import NATIVE, OFF, PROMPT, ToolModes
+from .tool_modes import OFF, PROMPT, ToolModes
 from .turn import ChatRun, stream_turn
 from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status, Timing
+from .window import ContextWindows
 
 ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
 BackendFactory = Callable[[Settings], Backend]
@@ -57,7 +58,7 @@ class ChatEngine:
         self._allowed: dict[str, set[str]] = {}  # session id -> tools allowed for the session
         self._tool_modes = ToolModes()
         self._told_mode: set[str] = set()  # sessions told that their tools are in the prompt
-        self._context = ContextWindow()
+        self._windows = ContextWindows()
         self._retired: list[BackgroundStore] = []  # history stores replaced while a chat used them
 
     # -- backend ---------------------------------------------------------------------------------
@@ -196,15 +197,10 @@ class ChatEngine:
             *neutral(history),
             {"role": "user", "content": prompt},
         ]
-        messages, notice = await self._context.fit(backend, model, messages)
-        if notice:
-            sink.event(Notice(notice))
-
         registry = None
         if settings.tools.enabled and self._tools_factory is not None:
             registry = self._tools_factory(settings, editor)
-        setting = settings.tools.mode if registry is not None else OFF
-        plan = await self._tool_modes.plan(setting, backend, model)
+        plan = await self._tool_modes.plan(settings.tools.mode if registry else OFF, backend, model)
         if plan.mode == PROMPT and session.session_id not in self._told_mode:
             self._told_mode.add(session.session_id)
             sink.event(
@@ -213,52 +209,43 @@ class ChatEngine:
                     "the calls from its answers."
                 )
             )
-        schemas = registry.schemas() if registry is not None else []
+        conversation = Conversation(
+            session.session_id,
+            model,
+            backend,
+            settings,
+            messages,
+            plan,
+            registry.schemas() if registry is not None else [],
+            self._windows,
+            await self._windows.window(backend, model, settings),
+            self._tool_modes,
+        )
         allowed = self._allowed.setdefault(session.session_id, set())
 
         def refuse_tools(turn: ChatRequest, failure: ToolsUnsupported) -> str:
-            self._tool_modes.refused(backend, model, failure.message)
             self._told_mode.add(session.session_id)
-            turn.tools = None
-            if setting == "auto":
-                plan.mode, plan.read_text = PROMPT, True
-                turn.messages = prompt_messages(messages, schemas)
-                return (
-                    f"{failure.message} Ryan describes the tools in the prompt instead and reads the "
-                    "calls from the answer."
-                )
-            plan.mode = OFF
-            return f"{failure.message} Continuing without workspace tools."
+            return conversation.refuse_tools(turn, failure)
 
         steps = failed_in_a_row = 0
         while True:
             steps += 1
-            turn = ChatRequest(
-                model=model,
-                messages=prompt_messages(messages, schemas) if plan.mode == PROMPT else messages,
-                options=settings.options,
-                think=settings.think,
-                tools=schemas if plan.mode == NATIVE else None,
-            )
+            turn, notice = conversation.next_request()
+            if notice:
+                sink.event(Notice(notice))
             names = registry.names if registry is not None and plan.read_text else None
             outcome = await stream_turn(
                 backend, turn, run, settings, text_calls=names, refuse_tools=refuse_tools
             )
+            counted = conversation.counted(run.last_prompt_tokens)
+            if conversation.window:
+                run.usage.context_window = conversation.window
+                run.usage.context_used = counted + run.last_completion_tokens
             if not outcome.calls:
                 break
-            messages.append(
-                {
-                    "role": "assistant",
-                    "content": run.turn_text(),
-                    "tool_calls": [
-                        {"id": c.call_id, "name": c.name, "arguments": c.arguments} for c in outcome.calls
-                    ],
-                }
-            )
             runner = ToolRunner(run, outcome.record, registry, settings, editor, allowed)
             outputs = await runner.run_all(outcome.calls)
-            for call, output in zip(outcome.calls, outputs, strict=True):
-                messages.append(tool_message(call.name, call.call_id, output))
+            conversation.add_turn(run.turn_text(), outcome.calls, outputs)
             unreadable = registry is None or all(
                 c.error or c.name not in registry.names for c in outcome.calls
             )

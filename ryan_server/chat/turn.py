@@ -49,6 +49,8 @@ class ChatRun:
     first_token: float | None = None
     stop_reason: str = StopReason.STOP
     turn_start: int = 0  # index in `content` where the current model turn's text begins
+    last_prompt_tokens: int | None = None  # the backend's count for the last turn's prompt
+    last_completion_tokens: int = 0
 
     def turn_text(self) -> str:
         return "".join(self.content[self.turn_start :])
@@ -241,11 +243,11 @@ def _account(run: ChatRun, done: Done, deltas: int) -> None:
     if done.reason == "length":
         run.stop_reason = StopReason.LENGTH
     run.usage.prompt_tokens += done.prompt_tokens or 0
+    run.last_prompt_tokens = done.prompt_tokens
+    run.last_completion_tokens = deltas if done.completion_tokens is None else done.completion_tokens
+    run.usage.completion_tokens += run.last_completion_tokens
     if done.completion_tokens is None:
-        run.usage.completion_tokens += deltas
         run.usage.estimated = True
-    else:
-        run.usage.completion_tokens += done.completion_tokens
 
 
 async def read_text_calls(

@@ -42,6 +42,8 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     estimated: bool = False  # the backend gave no counts: the deltas were counted
+    context_window: int | None = None  # the model's context window, where known (tokens)
+    context_used: int | None = None  # of it, what the last request and its answer took
 
 
 @dataclass(slots=True)

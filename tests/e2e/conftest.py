@@ -81,6 +81,7 @@ def _fresh_llm(llm: FakeLLM) -> None:
     llm.reset()
     llm.models[:] = ["llama3.2:latest", "qwen2.5-coder:7b"]
     llm.no_tools.clear()
+    llm.context_length = 8192
 
 
 @pytest.fixture

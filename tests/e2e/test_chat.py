@@ -44,7 +44,12 @@ async def test_streams_answer_in_order(client: LanguageClient, llm: FakeLLM) -> 
     assert start == {"kind": "start", "sessionId": result["sessionId"], "model": "llama3.2:latest"}
     # the answer arrived in several notifications while it was generated, not all at the end
     assert chat.kinds().count("content") >= 3
-    assert result["usage"] == {"promptTokens": 12, "completionTokens": 31}
+    assert result["usage"] == {
+        "promptTokens": 12,
+        "completionTokens": 31,
+        "contextWindow": 8192,  # the model's, from /api/show
+        "contextUsed": 43,
+    }
     timing = result["timing"]
     assert timing["firstTokenMs"] > 0 and timing["totalMs"] >= timing["firstTokenMs"]
     assert timing["tokensPerSecond"] > 0
@@ -140,7 +145,12 @@ async def test_openai_provider_streams_reasoning_and_usage(client: LanguageClien
     result = await chat.result()
     assert result["content"] == "Hi there"
     assert result["thinking"] == "considering "
-    assert result["usage"] == {"promptTokens": 12, "completionTokens": 3}
+    assert result["usage"] == {
+        "promptTokens": 12,
+        "completionTokens": 3,
+        "contextWindow": 8192,  # llama.cpp's /props
+        "contextUsed": 15,
+    }
     assert_invariants(chat, result)
     recorded = llm.chat_requests[-1]
     assert recorded.path == "/v1/chat/completions"
@@ -156,7 +166,15 @@ async def test_usage_estimated_when_backend_does_not_report(client: LanguageClie
     llm.enqueue(Raw([*events, done], content_type="text/event-stream"))
     result = await Chat(client, {"prompt": "count"}).result()
     assert result["content"] == "one two three"
-    assert result["usage"] == {"promptTokens": 0, "completionTokens": 3, "estimated": True}
+    usage = result["usage"]
+    assert usage | {"contextUsed": 0} == {
+        "promptTokens": 0,
+        "completionTokens": 3,
+        "estimated": True,
+        "contextWindow": 8192,
+        "contextUsed": 0,
+    }
+    assert usage["contextUsed"] > 3  # estimated: the prompt as Ryan measures it, and the answer
     assert result["timing"]["tokensPerSecond"] > 0
 
 

@@ -158,19 +158,29 @@ async def test_sessions_are_scoped_to_the_workspace(llm: FakeLLM, tmp_path: Path
 async def test_long_history_is_trimmed_to_the_context_window(
     llm: FakeLLM, workspace: Path, tmp_path: Path
 ) -> None:
-    # the scripted backend reports an 8192-token context; two 15,000-character turns do not fit
+    # the scripted backend reports an 8192-token context (2048 kept for the answer); a turn of
+    # 15,000 characters is about 3,750 tokens, and the backend counts the prompts as that too
     big = "lorem ipsum " * 1250
+    llm.enqueue(Reply([Text("one")], usage=(3850, 1)), Reply([Text("two")]), Reply([Text("three")]))
     async with server(llm, workspace, tmp_path / "history.sqlite3") as client:
         first = await Chat(client, {"prompt": "first " + big}).result()
-        await Chat(client, {"prompt": "second " + big, "sessionId": first["sessionId"]}).result()
+        second = Chat(client, {"prompt": "second " + big, "sessionId": first["sessionId"]})
+        await second.result()
         third = Chat(client, {"prompt": "third, short", "sessionId": first["sessionId"]})
         await third.result()
-    notices = [e["message"] for e in third.events if e["kind"] == "notice"]
-    assert len(notices) == 1 and "8192" in notices[0]
-    sent = llm.chat_requests[-1].json["messages"]
-    assert sent[0]["role"] == "system" and sent[-1]["content"] == "third, short"
-    assert not any(m["content"].startswith("first ") for m in sent)
-    assert sent[1]["role"] == "user"  # never starts with an orphaned answer or tool result
+    # said before the request that would not have fitted, and not again while the rest fits
+    notices = [e["message"] for e in second.events if e["kind"] == "notice"]
+    assert len(notices) == 1 and "2 oldest messages" in notices[0] and "8192" in notices[0]
+    assert [e for e in third.events if e["kind"] == "notice"] == []
+    first_sent, second_sent, third_sent = (r.json["messages"] for r in llm.chat_requests)
+    assert any(m["content"].startswith("first ") for m in first_sent)
+    for sent in (second_sent, third_sent):
+        assert sent[0]["role"] == "system" and sent[1]["role"] == "user"  # a turn goes whole
+        assert not any(m["content"].startswith("first ") for m in sent)
+    assert third_sent[1:] == [*second_sent[1:], {"role": "assistant", "content": "two"}, third_sent[-1]]
+    assert third_sent[-1]["content"] == "third, short"
+    # Ollama's num_ctx: enough for the conversation, and kept while it fits
+    assert [r.json["options"]["num_ctx"] for r in llm.chat_requests] == [8192, 8192, 8192]
 
 
 async def test_a_new_history_path_takes_effect_without_a_restart(

@@ -244,6 +244,7 @@ class FakeLLM:
         default = ["llama3.2:latest", "qwen2.5-coder:7b"]
         self.models: list[str] = list(models if models is not None else default)
         self.no_tools: set[str] = set(no_tools or ())
+        self.context_length = 8192  # what /api/show and /props report
         self.requests: list[Recorded] = []
         self.disconnects = 0
         self.connections = 0
@@ -447,8 +448,10 @@ class FakeLLM:
                 await self._send(conn, 404, {"error": f"model '{m}' not found"})
             else:
                 caps = ["completion"] if m in self.no_tools else ["completion", "tools"]
-                info = {"general.architecture": "llama", "llama.context_length": 8192}
+                info = {"general.architecture": "llama", "llama.context_length": self.context_length}
                 await self._send(conn, 200, {"capabilities": caps, "model_info": info, "details": _DETAILS})
+        elif route == ("GET", "/props"):  # llama.cpp's server
+            await self._send(conn, 200, {"default_generation_settings": {"n_ctx": self.context_length}})
         elif route == ("GET", "/v1/models"):
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
             await self._send(conn, 200, {"object": "list", "data": data})

@@ -31,9 +31,7 @@ def script_edit(llm: FakeLLM, old: str, new: str, answer: str, *, read_first: bo
     replies = []
     if read_first:
         replies.append(Reply(pieces("Let me look.\n" + hermes("read_file", {"path": "notes.txt"}))))
-    replies.append(
-        Reply(pieces(hermes("edit_file", {"path": "notes.txt", "oldText": old, "newText": new})))
-    )
+    replies.append(Reply(pieces(hermes("edit_file", {"path": "notes.txt", "oldText": old, "newText": new}))))
     replies.append(Reply(pieces(answer)))
     llm.enqueue(*replies)
 

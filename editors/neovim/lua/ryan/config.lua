@@ -16,7 +16,7 @@ local M = {}
 ---@field keymaps { stop: string[], close: string[] } keys in the chat buffer
 ---@field thinking "dim"|"hide" how reasoning is shown
 ---@field follow boolean keep the chat window at the end while it streams (unless scrolled up)
----@field notify_events boolean show retry/fallback/notice events through vim.notify
+---@field notify_events boolean show retry/fallback events through vim.notify (notice events always are)
 ---@field request_timeout_ms integer how long :checkhealth waits for the server
 ---@field attach boolean attach the workspace's file buffers so the server sees unsaved text
 
