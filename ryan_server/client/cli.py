@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="show the server's log on stderr",
+        help="show the server's log on stderr, and after an answer its summary "
+        "(model · tokens · tok/s · context 41%%)",
     )
 
     parser = argparse.ArgumentParser(

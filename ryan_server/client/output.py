@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -87,7 +88,21 @@ def describe_other(event: dict[str, Any]) -> str | None:
     return None
 
 
+def context_percent(usage: dict[str, Any] | None) -> str:
+    """`context 41%`: how much of the model's context window the last request and its answer took.
+
+    "" when the server does not know the window (no `contextWindow`, or no `contextUsed`).
+    """
+    usage = usage or {}
+    window, used = usage.get("contextWindow"), usage.get("contextUsed")
+    if not isinstance(window, int | float) or not isinstance(used, int | float) or window <= 0:
+        return ""
+    # half up, as the Neovim plugin rounds (Python's round() would give 40% for 40.5%)
+    return f"context {math.floor(100 * used / window + 0.5)}%"
+
+
 def summary(result: dict[str, Any]) -> str:
+    """The line after an answer: `model · 31 tokens · 17.4 tok/s · context 41%`."""
     usage = result.get("usage") or {}
     timing = result.get("timing") or {}
     bits = [str(result.get("model", ""))]
@@ -97,6 +112,7 @@ def summary(result: dict[str, Any]) -> str:
         bits.append(f"{approx}{count} token{'' if count == 1 else 's'}")
     if timing.get("tokensPerSecond"):
         bits.append(f"{float(timing['tokensPerSecond']):.1f} tok/s")
+    bits.append(context_percent(usage))
     if result.get("stopReason") not in (None, wire.StopReason.STOP):
         bits.append(f"stopped: {result['stopReason']}")
     return " · ".join(b for b in bits if b)

@@ -8,6 +8,7 @@
  */
 
 import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
+import { contextMeter } from '../src/messages';
 
 /** @typedef {import('../src/protocol').ToWebview} ToWebview */
 /** @typedef {import('../src/protocol').FromWebview} FromWebview */
@@ -15,6 +16,7 @@ import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
 /** @typedef {import('../src/protocol').ErrorInfo} ErrorInfo */
 /** @typedef {import('../src/protocol').SessionResult} SessionResult */
 /** @typedef {import('../src/protocol').SessionSummary} SessionSummary */
+/** @typedef {import('../src/protocol').ContextUse} ContextUse */
 
 /**
  * @typedef {object} VsCodeApi
@@ -256,6 +258,15 @@ function endTurn(/** @type {Turn} */ turn, /** @type {string} */ meta, /** @type
   }
 }
 
+/** `· context 41%` after a finished answer's summary, with the token figures as its tooltip. */
+function showContext(/** @type {Turn} */ turn, /** @type {ContextUse} */ use) {
+  const meter = contextMeter(use);
+  const span = el('span', meter.full ? 'context-meter full' : 'context-meter', meter.text);
+  span.title = meter.title;
+  if (turn.status.textContent) turn.status.append(' · ');
+  turn.status.append(span);
+}
+
 // ---- banners ------------------------------------------------------------------------------------
 
 function showError(/** @type {ErrorInfo} */ error) {
@@ -479,6 +490,7 @@ function handle(m) {
     case 'done': {
       const t = turnFor(m.requestId);
       endTurn(t, m.summary, 'done');
+      if (m.context) showContext(t, m.context);
       saveState({ sessionId: m.sessionId });
       break;
     }

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RyanClient } from './client';
 import { DisposableLike, disposeWith } from './lifetime';
-import { contextLabel, errorToInfo, eventToMessage, isCancellation, summarize } from './messages';
+import { contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, summarize } from './messages';
 import {
   ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, ToWebview,
 } from './protocol';
@@ -225,6 +225,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         model: result.model,
         sessionId: result.sessionId,
         summary: summarize(result),
+        context: contextUse(result.usage),
       });
     } catch (err) {
       if (isCancellation(err) || cts.token.isCancellationRequested) {

@@ -5,7 +5,7 @@
  */
 
 import {
-  ChatEvent, ChatResult, ContextEntry, ErrorCode, ErrorInfo, EventKind, ToWebview,
+  ChatEvent, ChatResult, ContextEntry, ContextUse, ErrorCode, ErrorInfo, EventKind, ToWebview,
 } from './protocol';
 
 function str(v: unknown): string {
@@ -105,6 +105,38 @@ export function summarize(result: Partial<ChatResult>): string {
   if (result.stopReason === 'length') parts.push('stopped: length limit');
   if (result.stopReason === 'maxSteps') parts.push('stopped: too many tool steps');
   return parts.join(' · ');
+}
+
+/**
+ * The share of the model's context window in a chat result (`usage.contextUsed` of
+ * `usage.contextWindow`), or undefined when the server does not know the window.
+ */
+export function contextUse(usage: Partial<NonNullable<ChatResult['usage']>> | undefined): ContextUse | undefined {
+  const window = usage?.contextWindow;
+  const used = usage?.contextUsed;
+  if (typeof window !== 'number' || typeof used !== 'number') return undefined;
+  if (!Number.isFinite(window) || !Number.isFinite(used) || window <= 0 || used < 0) return undefined;
+  return { used, window };
+}
+
+/** 8192 → "8,192" (the same whatever the webview's locale). */
+function grouped(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * `context 41%` for the summary line (rounded half up, as the terminal client and Neovim show it),
+ * with the token figures for its tooltip; `full` from 90%: little room is left for the next turns
+ * (the server leaves out the oldest messages when a request would not fit).
+ */
+export function contextMeter(c: ContextUse): { text: string; title: string; percent: number; full: boolean } {
+  const percent = Math.round((100 * c.used) / c.window);
+  return {
+    text: `context ${percent}%`,
+    title: `${grouped(c.used)} of ${grouped(c.window)} tokens of the model's context window: the last request and its answer`,
+    percent,
+    full: percent >= 90,
+  };
 }
 
 /** "src/app.ts:3-7" for a context chip. */

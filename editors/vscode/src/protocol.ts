@@ -76,7 +76,15 @@ export interface ChatResult {
   content: string;
   thinking?: string;
   toolCalls?: { callId: string; name: string; arguments: unknown; status: ToolStatus }[];
-  usage?: { promptTokens: number; completionTokens: number; estimated?: boolean };
+  usage?: {
+    promptTokens: number;
+    completionTokens: number;
+    estimated?: boolean;
+    /** the model's context window in tokens, where the server knows it */
+    contextWindow?: number;
+    /** of it, what the last request and its answer took */
+    contextUsed?: number;
+  };
   timing?: { firstTokenMs: number; totalMs: number; tokensPerSecond: number };
 }
 
@@ -115,6 +123,9 @@ export interface ErrorInfo {
   partialContent?: string;
 }
 
+/** How much of the model's context window the last request of a chat and its answer took (tokens). */
+export interface ContextUse { used: number; window: number }
+
 // ---- extension → webview -----------------------------------------------------------------------
 
 export type ToWebview =
@@ -127,7 +138,11 @@ export type ToWebview =
   | { type: 'status'; requestId: string; text: string }
   /** Something to know about the turn (a `notice` event): kept in the transcript, unlike `status`. */
   | { type: 'notice'; requestId: string; text: string }
-  | { type: 'done'; requestId: string; stopReason: string; model: string; sessionId: string; summary: string }
+  | {
+      type: 'done'; requestId: string; stopReason: string; model: string; sessionId: string; summary: string;
+      /** shown after the summary as `context 41%`; absent when the window is unknown */
+      context?: ContextUse;
+    }
   | { type: 'cancelled'; requestId: string }
   | { type: 'error'; requestId?: string; error: ErrorInfo }
   | { type: 'busy'; busy: boolean }

@@ -1,7 +1,9 @@
 /** Unit tests: server events and errors → panel messages. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contextLabel, errorToInfo, eventToMessage, isCancellation, summarize } from '../src/messages';
+import {
+  contextLabel, contextMeter, contextUse, errorToInfo, eventToMessage, isCancellation, summarize,
+} from '../src/messages';
 import { ErrorCode } from '../src/protocol';
 
 describe('eventToMessage', () => {
@@ -68,11 +70,49 @@ describe('summarize and labels', () => {
       timing: { firstTokenMs: 120.4, totalMs: 900, tokensPerSecond: 46.66 }, stopReason: 'length' });
     assert.equal(s, 'qwen · ~42 tokens · 46.7 tok/s · first token 120 ms · stopped: length limit');
   });
+  it('leaves the context share out of the summary text (the panel shows it after, with a tooltip)', () => {
+    const s = summarize({ model: 'qwen', usage: { promptTokens: 12, completionTokens: 31, contextWindow: 8192, contextUsed: 43 } });
+    assert.equal(s, 'qwen · 31 tokens');
+  });
   it('labels context by file and lines', () => {
     const range = { start: { line: 2, character: 0 }, end: { line: 6, character: 4 } };
     assert.equal(contextLabel({ uri: 'file:///w/src/a%20b.ts', range, text: '' }), 'a b.ts:3-7');
     assert.equal(contextLabel({ uri: 'file:///w/x.py', range, text: '' }, 'src/x.py'), 'src/x.py:3-7');
     const whole = { start: { line: 0, character: 0 }, end: { line: 10, character: 0 } };
     assert.equal(contextLabel({ uri: 'file:///w/x.py', range: whole, text: '' }), 'x.py:1-10');
+  });
+});
+
+describe('context window share', () => {
+  it('takes contextUsed of contextWindow from a result\'s usage', () => {
+    assert.deepEqual(contextUse({ promptTokens: 12, completionTokens: 31, contextWindow: 8192, contextUsed: 43 }),
+      { used: 43, window: 8192 });
+    assert.deepEqual(contextUse({ contextWindow: 8192, contextUsed: 0 }), { used: 0, window: 8192 });
+  });
+  it('is nothing when the window is unknown or the figures make no sense', () => {
+    assert.equal(contextUse(undefined), undefined);
+    assert.equal(contextUse({ promptTokens: 12, completionTokens: 31 }), undefined);
+    assert.equal(contextUse({ promptTokens: 12, completionTokens: 31, contextWindow: 8192 }), undefined);
+    assert.equal(contextUse({ contextUsed: 43 }), undefined);
+    assert.equal(contextUse({ contextWindow: 0, contextUsed: 43 }), undefined);
+    assert.equal(contextUse({ contextWindow: 8192, contextUsed: -1 }), undefined);
+    assert.equal(contextUse({ contextWindow: Number.NaN, contextUsed: 1 }), undefined);
+    assert.equal(contextUse({ contextWindow: '8192', contextUsed: 43 } as never), undefined);
+  });
+  it('shows the rounded percentage, with the tokens for the tooltip', () => {
+    const m = contextMeter({ used: 3359, window: 8192 });
+    assert.equal(m.text, 'context 41%');
+    assert.equal(m.percent, 41);
+    assert.equal(m.title, "3,359 of 8,192 tokens of the model's context window: the last request and its answer");
+    assert.equal(m.full, false);
+  });
+  it('rounds half up, as the terminal client does, and marks a nearly full window', () => {
+    assert.equal(contextMeter({ used: 81, window: 200 }).text, 'context 41%'); // 40.5%
+    assert.equal(contextMeter({ used: 43, window: 8192 }).text, 'context 1%');
+    assert.equal(contextMeter({ used: 0, window: 8192 }).text, 'context 0%');
+    assert.equal(contextMeter({ used: 8192, window: 8192 }).text, 'context 100%');
+    assert.equal(contextMeter({ used: 7300, window: 8192 }).full, false); // 89%
+    assert.equal(contextMeter({ used: 7373, window: 8192 }).full, true); // 90%
+    assert.match(contextMeter({ used: 1234567, window: 131072 }).title, /^1,234,567 of 131,072 tokens/);
   });
 });

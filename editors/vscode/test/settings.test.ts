@@ -1,7 +1,28 @@
 /** Unit tests: the `ryan` section → what the server is sent, at start and when settings change. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { settingsForServer, settingsUpdate } from '../src/settings';
+
+interface Property { type?: string | string[]; default?: unknown; minimum?: number; markdownDescription?: string }
+// Bundled to out/test/: the extension's folder is two up.
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  contributes: { configuration: { properties: Record<string, Property> } };
+};
+const PROPERTIES = manifest.contributes.configuration.properties;
+
+/** The `ryan` section as `getConfiguration('ryan')` gives it: package.json's defaults, nested by dots. */
+function defaults(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(PROPERTIES)) {
+    const path = name.split('.').slice(1);
+    let node = out;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]] = p.default;
+  }
+  return out;
+}
 
 describe('settingsForServer', () => {
   it('drops client-only keys and unset values, keeps the rest', () => {
@@ -16,9 +37,32 @@ describe('settingsForServer', () => {
     });
   });
 
+  it('sends contextLength as a number, and nothing while it is unset', () => {
+    assert.deepEqual(settingsForServer({ provider: 'ollama', contextLength: 4096 }), { provider: 'ollama', contextLength: 4096 });
+    assert.deepEqual(settingsForServer({ provider: 'ollama', contextLength: null }), { provider: 'ollama' });
+  });
+
   it('sends tools.mode with the other tools settings', () => {
     const s = settingsForServer({ tools: { enabled: true, mode: 'prompt', autoApprove: ['read_file'] } });
     assert.deepEqual(s, { tools: { enabled: true, mode: 'prompt', autoApprove: ['read_file'] } });
+  });
+});
+
+describe('ryan.contextLength', () => {
+  it('is declared as a whole number of tokens, at least 256, unset by default', () => {
+    const p = PROPERTIES['ryan.contextLength'];
+    assert.ok(p, 'package.json declares ryan.contextLength');
+    assert.deepEqual(p.type, ['integer', 'null']);
+    assert.equal(p.default, null);
+    assert.equal(p.minimum, 256);
+    assert.match(p.markdownDescription ?? '', /context window/);
+  });
+
+  it('reaches the server as a top-level key, and is left out while unset', () => {
+    assert.equal('contextLength' in settingsForServer(defaults()), false);
+    const set = settingsForServer({ ...defaults(), contextLength: 4096 });
+    assert.equal(set.contextLength, 4096);
+    assert.deepEqual(settingsUpdate(set, settingsForServer(defaults())).contextLength, null);
   });
 });
 
@@ -59,6 +103,15 @@ describe('settingsUpdate', () => {
     assert.deepEqual(settingsUpdate(before, after), { tools: { enabled: true, maxSteps: 5, mode: null } });
     assert.deepEqual(settingsUpdate(before, settingsForServer({ tools: { enabled: true, mode: 'off', maxSteps: 5 } })),
       { tools: { enabled: true, mode: 'off', maxSteps: 5 } });
+  });
+
+  it('sends contextLength when it is set or changed, and null when it is cleared', () => {
+    const unset = settingsForServer({ provider: 'ollama', contextLength: null });
+    const set = settingsForServer({ provider: 'ollama', contextLength: 4096 });
+    assert.deepEqual(settingsUpdate(unset, set), { provider: 'ollama', contextLength: 4096 });
+    assert.deepEqual(settingsUpdate(set, settingsForServer({ provider: 'ollama', contextLength: 2048 })),
+      { provider: 'ollama', contextLength: 2048 });
+    assert.deepEqual(settingsUpdate(set, unset), { provider: 'ollama', contextLength: null });
   });
 
   it('treats an object-valued setting that is not a section as one value', () => {

@@ -47,6 +47,21 @@ def test_streams_and_continues_the_session(ryan: Ryan) -> None:
     assert (ryan.home / ".local/share/ryan/prompt_history").exists()
 
 
+def test_footer_shows_the_context_window_used_after_each_answer(ryan: Ryan) -> None:
+    ryan.llm.context_length = 2048  # what /api/show reports
+    ryan.llm.enqueue(Reply([Text("short")], usage=(800, 40)), Reply([Text("longer")], usage=(1500, 100)))
+    child = start(ryan)
+    child.sendline("first")
+    child.expect("short")
+    child.expect(r"llama3\.2:latest · 40 tokens · [\d.]+ tok/s · context 41%")  # 840 of 2048
+    child.expect_exact(PROMPT)
+    child.sendline("second")
+    child.expect("longer")
+    child.expect(r"100 tokens · [\d.]+ tok/s · context 78%")  # 1600 of 2048: the figure follows the session
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+
+
 def test_multi_line_input(ryan: Ryan) -> None:
     ryan.llm.enqueue(Reply([Text("one")]), Reply([Text("two")]))
     child = start(ryan)

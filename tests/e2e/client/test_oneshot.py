@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from pathlib import Path
 
 import pexpect
 
+from ryan_server.client.output import context_percent, summary
 from tests.e2e.client.conftest import Ryan
 from tests.fakes.llm_server import HttpError, Reply, Text, Think, ToolCall
 
@@ -44,6 +46,46 @@ def test_json_lines(ryan: Ryan) -> None:
     assert content == lines[-1]["content"] == "Hello there"
     assert thinking == lines[-1]["thinking"] == "ab"
     assert lines[-1]["sessionId"] == lines[0]["sessionId"]
+
+
+def test_summary_shows_how_much_of_the_context_window_the_answer_took(ryan: Ryan) -> None:
+    ryan.llm.context_length = 2048  # what /api/show reports; the contextLength setting stays unset
+    ryan.llm.enqueue(Reply([Text("fits")], usage=(800, 40)), Reply([Text("fits")], usage=(800, 40)))
+    as_json = ryan.run("chat", "hello", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    usage = json.loads(as_json.stdout.splitlines()[-1])["usage"]
+    assert (usage["contextWindow"], usage["contextUsed"]) == (2048, 840)
+    assert "context" not in as_json.stderr  # --json adds nothing: the result carries the usage
+
+    done = ryan.run("chat", "hello", "-v")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "fits\n"  # the answer alone on stdout
+    footer = [line for line in done.stderr.splitlines() if line.startswith("· llama3.2")]
+    assert len(footer) == 1, done.stderr
+    assert re.fullmatch(r"· llama3\.2:latest · 40 tokens · [\d.]+ tok/s · context 41%", footer[0]), footer
+    assert round(100 * usage["contextUsed"] / usage["contextWindow"]) == 41
+
+
+def test_summary_leaves_the_context_out_when_the_window_is_unknown(ryan: Ryan) -> None:
+    ryan.llm.context_length = 0  # /api/show names no window, and no contextLength setting
+    ryan.llm.enqueue(Reply([Text("fits")], usage=(800, 40)))
+    done = ryan.run("chat", "hello", "-v")
+    assert done.returncode == 0, done.stderr
+    footer = [line for line in done.stderr.splitlines() if line.startswith("· llama3.2")]
+    assert len(footer) == 1, done.stderr
+    assert re.fullmatch(r"· llama3\.2:latest · 40 tokens · [\d.]+ tok/s", footer[0]), footer
+
+
+def test_context_percent_only_for_a_known_window() -> None:
+    assert context_percent({"contextWindow": 2048, "contextUsed": 840}) == "context 41%"
+    assert context_percent({"contextWindow": 8192, "contextUsed": 4096}) == "context 50%"
+    assert context_percent({"contextWindow": 200, "contextUsed": 81}) == "context 41%"  # 40.5 rounds up
+    assert context_percent({"promptTokens": 12, "completionTokens": 31}) == ""
+    assert context_percent({"contextWindow": 0, "contextUsed": 3}) == ""
+    assert context_percent({"contextWindow": 8192}) == ""
+    assert context_percent(None) == ""
+    no_window = {"model": "m", "usage": {"promptTokens": 12, "completionTokens": 31}, "stopReason": "stop"}
+    assert summary(no_window) == "m · 31 tokens"
 
 
 def test_backend_down_says_what_to_do(ryan: Ryan, dead_url: str) -> None:

@@ -394,6 +394,103 @@ def test_approval_through_vim_ui_select_allows_and_denies_writes(
     assert statuses == ["ok", "denied", "denied"]
 
 
+# -- the context window --------------------------------------------------------------------------
+
+RECORD_CHAT_RESULTS = """
+H.results = {}
+local rclient = require('ryan.client')
+local request = rclient.request
+rclient.request = function(client, method, params, cb)
+  return request(client, method, params, function(err, result)
+    if method == 'ryan/chat' then H.results[#H.results + 1] = result end
+    cb(err, result)
+  end)
+end
+"""
+
+HEADER_INFOS = """
+local chat = H.chat()
+local out = {}
+for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, require('ryan.chat').ns, 0, -1, {details = true})) do
+  if m[4].virt_text and vim.api.nvim_buf_get_lines(chat.buf, m[2], m[2] + 1, false)[1] == '## Ryan' then
+    out[#out + 1] = m[4].virt_text[1][1]
+  end
+end
+return out
+"""
+
+# the winbar of the chat window only, as doc/ryan.txt (|ryan-context|) shows it
+WINBAR_AUTOCMD = """
+vim.api.nvim_create_autocmd("BufWinEnter", {
+  pattern = "ryan://chat/*",
+  callback = function()
+    vim.wo[0][0].winbar = "%=%{v:lua.require'ryan'.statusline()}"
+  end,
+})
+"""
+
+
+def context_figure(usage: dict[str, Any]) -> str:
+    return f"context {int(100 * usage['contextUsed'] / usage['contextWindow'] + 0.5)}%"
+
+
+def test_context_used_shows_after_each_answer_and_in_the_statusline(editor: Editor, llm: FakeLLM) -> None:
+    llm.context_length = 2048  # what /api/show reports: small, so the answers take a visible share
+    editor.setup(llm.url)
+    editor.lua(RECORD_CHAT_RESULTS)
+    editor.lua(WINBAR_AUTOCMD)
+    statusline = "require('ryan').statusline()"
+    assert editor.lua(f"return {statusline}") == ""  # nothing answered yet
+    llm.enqueue(Reply([Text("short")], usage=(800, 40)), Reply([Text("longer")], usage=(1500, 100)))
+
+    editor.lua("require('ryan').chat('first', {focus = false})")
+    editor.wait_idle()
+    usage = editor.lua("return H.results[1].usage")
+    assert (usage["contextWindow"], usage["contextUsed"]) == (2048, 840)
+    assert context_figure(usage) == "context 41%"
+    [info] = editor.lua(HEADER_INFOS)
+    assert info.startswith("  llama3.2:latest · ") and info.endswith(" tok/s · context 41%"), info
+    # the statusline component: in the chat window, in another window, and for the chat's buffer
+    assert editor.lua(f"return {statusline}") == "context 41%"  # the cursor is in the source window
+    assert editor.lua("return require('ryan').statusline(H.chat().buf)") == "context 41%"
+    winbar = editor.lua(
+        "local win = H.chat():windows()[1]"
+        " return vim.api.nvim_eval_statusline(vim.wo[win].winbar, {winid = win, use_winbar = true}).str"
+    )
+    assert winbar.strip() == "context 41%"
+
+    editor.lua("require('ryan').chat('second', {focus = true})")
+    editor.wait_idle()
+    usage = editor.lua("return H.results[2].usage")
+    assert (usage["contextWindow"], usage["contextUsed"]) == (2048, 1600)
+    infos = editor.lua(HEADER_INFOS)
+    assert [i.rsplit(" · ", 1)[-1] for i in infos] == ["context 41%", "context 78%"], infos
+    assert editor.lua(f"return {statusline}") == context_figure(usage) == "context 78%"
+
+    editor.lua("require('ryan').new()")  # a new session: nothing known about it yet
+    assert editor.lua(f"return {statusline}") == ""
+    assert editor.errors() == []
+
+
+def test_nothing_about_the_context_when_the_window_is_unknown(editor: Editor, llm: FakeLLM) -> None:
+    llm.context_length = 0  # /api/show names no window, and no contextLength setting
+    editor.setup(llm.url)
+    editor.lua(RECORD_CHAT_RESULTS)
+    llm.enqueue(Reply([Text("short")], usage=(800, 40)))
+    editor.lua("require('ryan').chat('first')")
+    editor.wait_idle()
+    assert "contextWindow" not in editor.lua("return H.results[1].usage")
+    [info] = editor.lua(HEADER_INFOS)
+    assert info.startswith("  llama3.2:latest · ") and info.endswith(" tok/s"), info
+    assert "context" not in editor.state()["text"]
+    assert editor.lua("return require('ryan').statusline()") == ""
+    percent = "require('ryan.chat.render').context_percent"
+    assert editor.lua(f"return {percent}({{contextWindow = 200, contextUsed = 81}})") == "context 41%"
+    assert editor.lua(f"return {percent}({{promptTokens = 12, completionTokens = 31}})") == ""
+    assert editor.lua(f"return {percent}({{contextWindow = 0, contextUsed = 3}})") == ""
+    assert editor.lua(f"return {percent}(nil)") == ""
+
+
 # -- models without tool support: tools in the prompt, calls read from the answer text ----------------
 
 MODEL = "llama3.2:latest"  # the backend's first model: what the plugin's chats use by default

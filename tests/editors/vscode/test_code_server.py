@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 import subprocess
@@ -241,11 +242,14 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
     # Open the Ryan view from its command; the webview loads the panel and the server starts.
     frame = open_panel(page)
 
-    # 1. A streamed answer.
+    # 1. A streamed answer. The backend counts 1,200 prompt and 59 answer tokens; the model's window is
+    #    what the fake's /api/show reports.
+    llm.context_length = 8192
     llm.enqueue(
         Reply(
             [Text("Hel"), Text("lo! Here is "), Text("**bold** and:\n\n```python\nprint('hi')\n```\n")],
             delay=0.05,
+            usage=(1200, 59),
         )
     )
     ask(frame, "Say hello")
@@ -254,7 +258,15 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
     assert "Hello! Here is bold and:" in assistant
     assert "print('hi')" in assistant
     assert frame.inner_text(".msg.assistant.done strong") == "bold"
-    assert "qwen3:4b" in frame.inner_text(".msg.assistant.done .msg-status")
+    status = frame.inner_text(".msg.assistant.done .msg-status")
+    assert "qwen3:4b" in status
+    # The share of the context window the request and its answer took, rounded as the server's
+    # own clients round it (half up): 1,259 of 8,192 tokens.
+    percent = math.floor(100 * (1200 + 59) / llm.context_length + 0.5)
+    assert status.endswith(f" · context {percent}%"), status
+    assert frame.get_attribute(".msg.assistant.done .context-meter", "title") == (
+        "1,259 of 8,192 tokens of the model's context window: the last request and its answer"
+    )
     sent = llm.chat_requests[-1].json
     assert sent["messages"][-1]["content"].endswith("Say hello") or "Say hello" in json.dumps(
         sent["messages"]

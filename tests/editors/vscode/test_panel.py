@@ -192,6 +192,46 @@ def test_a_notice_stays_as_a_muted_line_in_the_answer(page: Any, tmp_path: Path)
     assert page.evaluate("window.__violations") == []
 
 
+def test_summary_shows_the_share_of_the_context_window(page: Any, tmp_path: Path) -> None:
+    """A result whose usage knows the model's window (3,359 of 8,192 tokens) ends its summary line
+    with `context 41%`, the figures in its tooltip; nothing when the window is unknown; marked from
+    90%."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """() => {
+          const turn = (id, done) => {
+            __send({type: 'userMessage', requestId: id, text: 'hi', context: []});
+            __send({type: 'start', requestId: id, sessionId: 's', model: 'qwen3:4b'});
+            __send({type: 'content', requestId: id, text: 'Hello.'});
+            __send({type: 'done', requestId: id, stopReason: 'stop', model: 'qwen3:4b', sessionId: 's',
+                    summary: 'qwen3:4b · 31 tokens · 17.4 tok/s', ...done});
+          };
+          turn('known', {context: {used: 3359, window: 8192}});
+          turn('unknown', {});
+          turn('full', {context: {used: 7800, window: 8192}});
+        }"""
+    )
+    page.wait_for_selector(".msg.assistant.done >> nth=2")
+    status = page.locator(".msg.assistant .msg-status")
+    assert status.all_inner_texts() == [
+        "qwen3:4b · 31 tokens · 17.4 tok/s · context 41%",
+        "qwen3:4b · 31 tokens · 17.4 tok/s",
+        "qwen3:4b · 31 tokens · 17.4 tok/s · context 95%",
+    ]
+    meter = status.nth(0).locator(".context-meter")
+    assert meter.get_attribute("title") == (
+        "3,359 of 8,192 tokens of the model's context window: the last request and its answer"
+    )
+    assert meter.get_attribute("class") == "context-meter"
+    assert status.nth(1).locator(".context-meter").count() == 0
+    assert status.nth(2).locator(".context-meter").get_attribute("class") == "context-meter full"
+    colors = page.eval_on_selector_all(".context-meter", "els => els.map(e => getComputedStyle(e).color)")
+    assert colors[0] != colors[1], colors  # the nearly full one stands out
+    page.locator(".msg.assistant").first.screenshot(path=str(ARTIFACTS / "panel-context.png"))
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
+
+
 def test_controls_tool_cards_errors_and_state(page: Any, tmp_path: Path) -> None:
     open_panel(page, tmp_path)
     page.evaluate(

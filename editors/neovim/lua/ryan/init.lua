@@ -1,5 +1,6 @@
 ---@brief Ryan for Neovim: a chat with a local LLM through ryan-server, on the built-in LSP client.
---- `require("ryan").setup({})` creates the commands; `chat()`, `stop()` and friends are the API.
+--- `require("ryan").setup({})` creates the commands; `chat()`, `stop()` and friends are the API;
+--- `statusline()` is a component for 'statusline' or 'winbar'.
 
 local config = require("ryan.config")
 
@@ -160,6 +161,25 @@ function M.open_session(session_id, cb)
       cb(chat)
     end
   end)
+end
+
+---A statusline (or winbar) component: `context 41%` for the chat shown in the current buffer, else
+---for the current chat; "" when the model's context window is unknown or nothing was answered yet.
+---In 'statusline' as `%{v:lua.require'ryan'.statusline()}`, or a function for lualine and friends.
+---@param bufnr integer|any? the buffer whose chat to describe (default: the current one)
+---@return string
+function M.statusline(bufnr)
+  local chat_mod = package.loaded["ryan.chat"]
+  if not chat_mod then -- no chat yet: cheap for a statusline that is drawn all the time
+    return ""
+  end
+  -- lualine calls a function component with itself: only a number names a buffer
+  local buf = type(bufnr) == "number" and bufnr ~= 0 and bufnr or vim.api.nvim_get_current_buf()
+  local chat = chat_mod.by_buf[buf] or chat_mod.current
+  if not chat or not vim.api.nvim_buf_is_valid(chat.buf) then
+    return ""
+  end
+  return chat:context_percent()
 end
 
 ---Pick an earlier session with vim.ui.select and show it.

@@ -51,6 +51,7 @@ setmetatable(M, {
 ---@field session_id string?
 ---@field root string the workspace folder whose server answers
 ---@field run ryan.Run? the request streaming now
+---@field usage table? the `usage` of the last answer (`contextWindow`, `contextUsed`, ...)
 local Chat = {}
 Chat.__index = Chat
 M.Chat = Chat
@@ -268,7 +269,20 @@ function Chat:_on_response(run, err, result)
   if result.sessionId then
     self:set_session(result.sessionId)
   end
+  if type(result.usage) == "table" then
+    self.usage = result.usage
+  end
   render.finish(self.buffer, run, result)
+  -- statuslines and winbars that show the context figure (ryan.statusline()) are not redrawn by
+  -- an answer arriving: ask for it
+  pcall(vim.cmd.redrawstatus, { bang = true })
+end
+
+---`context 41%` for the last answer in this chat; "" when the window is unknown or nothing was
+---answered yet.
+---@return string
+function Chat:context_percent()
+  return render.context_percent(self.usage)
 end
 
 ---Run `fn`; report a failure through vim.notify instead of letting Neovim print a traceback.

@@ -111,6 +111,21 @@ function M.error_message(err)
   return msg
 end
 
+---`context 41%`: how much of the model's context window the last request and its answer took, from
+---a `ryan/chat` result's usage; "" when the server does not know the window.
+---@param usage table? `{contextWindow?, contextUsed?, ...}`
+---@return string
+function M.context_percent(usage)
+  if type(usage) ~= "table" then
+    return ""
+  end
+  local window, used = usage.contextWindow, usage.contextUsed
+  if type(window) ~= "number" or type(used) ~= "number" or window <= 0 then
+    return ""
+  end
+  return ("context %d%%"):format(math.floor(100 * used / window + 0.5))
+end
+
 --- Headers ----------------------------------------------------------------------------------------
 
 ---Write the header of a user turn: `## You`, the prompt and the context it carries.
@@ -287,7 +302,8 @@ function M.error(b, msg)
 end
 
 ---The end of an answer from its `ryan/chat` result: the text a server that did not stream sends
----only here, then model, time and speed after the header, and why it stopped if not at its end.
+---only here, then model, time, speed and context used after the header, and why it stopped if not
+---at its end.
 ---@param b ryan.chat.Buffer
 ---@param answer ryan.Answer
 ---@param result table
@@ -309,6 +325,10 @@ function M.finish(b, answer, result)
   end
   if type(timing.tokensPerSecond) == "number" and timing.tokensPerSecond > 0 then
     info[#info + 1] = ("%.1f tok/s"):format(timing.tokensPerSecond)
+  end
+  local context = M.context_percent(result.usage)
+  if context ~= "" then
+    info[#info + 1] = context
   end
   if result.stopReason and result.stopReason ~= protocol.stop_reason.stop then
     info[#info + 1] = "stopped: " .. result.stopReason
