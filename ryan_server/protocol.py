@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 PROTOCOL_VERSION = 1
 SERVER_NAME = "ryan-server"
-PROVIDERS = ("ollama", "openai")
+PROVIDERS = ("ollama", "openai", "embedded")
 TOOL_NAMES = ("list_files", "read_file", "search_files", "write_file", "edit_file")
 
 # Methods

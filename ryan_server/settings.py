@@ -52,7 +52,7 @@ class ToolSettings(_Section):
 
 
 class Settings(_Section):
-    provider: Literal["ollama", "openai"] = "ollama"
+    provider: Literal["ollama", "openai", "embedded"] = "ollama"
     base_url: str | None = None
     api_key: SecretStr | None = Field(default_factory=lambda: _env_secret("RYAN_API_KEY"))
     model: str | None = None
@@ -61,6 +61,7 @@ class Settings(_Section):
     think: bool | Literal["low", "medium", "high"] | None = None
     request_timeout: float = Field(60.0, gt=0, le=3600)
     context_length: int | None = Field(None, ge=256)  # caps the model's context window (tokens)
+    model_path: str | None = None  # the GGUF the embedded provider serves (default: the built-in model)
     streaming: StreamingSettings = Field(default_factory=lambda: StreamingSettings())
     tools: ToolSettings = Field(default_factory=lambda: ToolSettings())
     history_path: str | None = Field(default_factory=lambda: os.environ.get("RYAN_HISTORY") or None)
@@ -75,7 +76,7 @@ class Settings(_Section):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("model", "system_prompt", "history_path")
+    @field_validator("model", "system_prompt", "history_path", "model_path")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
@@ -89,6 +90,14 @@ class Settings(_Section):
             host = os.environ.get("OLLAMA_HOST", "").strip()
             return _normalise_ollama_host(host) if host else OLLAMA_DEFAULT_URL
         return OPENAI_DEFAULT_URL
+
+    @property
+    def backend_unconfigured(self) -> bool:
+        """Nobody chose a backend: Ollama at its default address, which the built-in model may stand
+        in for when nothing answers there."""
+        return (
+            self.provider == "ollama" and not self.base_url and not os.environ.get("OLLAMA_HOST", "").strip()
+        )
 
     @property
     def api_key_value(self) -> str | None:

@@ -114,6 +114,9 @@ class Backend(ABC):
         """Whether the model takes tool definitions, where the backend says (None: it does not say)."""
         return None
 
+    async def prepare(self) -> None:  # noqa: B027 (most backends have nothing to prepare)
+        """Get ready to answer (the built-in model starts its server); called before each request."""
+
     async def needs_continue_flag(self) -> bool:
         """Whether a trailing assistant message is continued only when the request says so (vLLM's
         `continue_final_message`); Ollama and llama.cpp continue it as it is."""

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, ChatRequest, create_backend
-from ..errors import BackendFailure, ModelNotFound, SessionBusy, SessionNotFound, ToolsUnsupported
+from ..backends.builtin import builtin_available
+from ..errors import (
+    BackendFailure,
+    BackendUnreachable,
+    ModelNotFound,
+    SessionBusy,
+    SessionNotFound,
+    ToolsUnsupported,
+)
 from ..ports import Editor, EventSink
 from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
@@ -54,6 +62,7 @@ class ChatEngine:
         self._backend_factory = backend_factory or _backend_for
         self._backend: Backend | None = None
         self._backend_key: tuple[Any, ...] | None = None
+        self._stand_in: Backend | None = None  # the built-in model, answering for an absent Ollama
         self._busy: set[str] = set()
         self._allowed: dict[str, set[str]] = {}  # session id -> tools allowed for the session
         self._tool_modes = ToolModes()
@@ -66,7 +75,14 @@ class ChatEngine:
     def backend(self) -> Backend:
         """The backend for the current settings, made anew when provider, address, key or timeout change."""
         s = self.settings
-        key = (s.provider, s.effective_base_url, s.api_key_value, s.request_timeout)
+        key = (
+            s.provider,
+            s.effective_base_url,
+            s.api_key_value,
+            s.request_timeout,
+            s.model_path,
+            s.context_length,
+        )
         if self._backend is None or key != self._backend_key:
             if self._backend is not None:
                 old = self._backend
@@ -76,9 +92,10 @@ class ChatEngine:
         return self._backend
 
     async def aclose(self) -> None:
-        if self._backend is not None:
-            await self._backend.aclose()
-            self._backend = None
+        for backend in (self._backend, self._stand_in):
+            if backend is not None:
+                await backend.aclose()
+        self._backend = self._stand_in = None
         for store in (*self._retired, self.store):
             await store.aclose()
 
@@ -97,9 +114,11 @@ class ChatEngine:
     # -- requests other than chat ----------------------------------------------------------------
 
     async def models(self) -> ModelList:
-        models = await self.backend().list_models()
+        backend, standing_in = await self.answering_backend()
+        models = await backend.list_models()
         names = [m.name for m in models]
-        current = self.settings.model or next((n for n in names if "embed" not in n.lower()), None)
+        chosen = None if standing_in else self.settings.model
+        current = chosen or next((n for n in names if "embed" not in n.lower()), None)
         return ModelList([ModelEntry(m.name, m.details) for m in models], current)
 
     async def status(self) -> Status:
@@ -118,6 +137,9 @@ class ChatEngine:
         except BackendFailure as failure:
             status.reachable = False
             status.error = failure.message
+            if self.settings.backend_unconfigured and builtin_available():
+                stand_in, _ = await self.answering_backend()
+                status.stand_in = _model_name(stand_in)
         return status
 
     async def sessions(self) -> list[SessionRecord]:
@@ -147,9 +169,25 @@ class ChatEngine:
 
     # -- chat ------------------------------------------------------------------------------------
 
+    async def answering_backend(self) -> tuple[Backend, bool]:
+        """The backend that will answer, and whether the built-in model stands in for an Ollama that
+        nobody configured and that does not answer at its default address."""
+        backend = self.backend()
+        if not self.settings.backend_unconfigured or not builtin_available():
+            return backend, False
+        try:
+            await backend.version()
+            return backend, False
+        except BackendUnreachable:
+            if self._stand_in is None:
+                self._stand_in = create_backend(
+                    "embedded", "", api_key=None, timeout=self.settings.request_timeout
+                )
+            return self._stand_in, True
+
     async def chat(self, request: ChatInput, sink: EventSink, editor: Editor) -> ChatResult:
         settings = self.settings
-        backend = self.backend()
+        backend, standing_in = await self.answering_backend()
         claimed = request.session_id
         if claimed is not None:
             if claimed in self._busy:
@@ -160,15 +198,18 @@ class ChatEngine:
             self._busy.add(claimed)  # before any await, so a second chat in it is refused
         try:
             existing = await self._existing_session(claimed) if claimed is not None else None
-            model = request.model or settings.model or (existing.model if existing else None)
+            if standing_in:
+                model = _model_name(backend)
+            else:
+                model = request.model or settings.model or (existing.model if existing else None)
             if not model:
-                model = await self.default_model(backend)
+                model = _model_name(backend) or await self.default_model(backend)
             session = existing or await self.store.create_session(
                 workspace=self.workspace, title=title_of(request.prompt), model=model
             )
             self._busy.add(session.session_id)
             try:
-                return await self._chat(request, session, model, settings, backend, sink, editor)
+                return await self._chat(request, session, model, settings, backend, sink, editor, standing_in)
             finally:
                 self._busy.discard(session.session_id)
         finally:
@@ -186,9 +227,14 @@ class ChatEngine:
         backend: Backend,
         sink: EventSink,
         editor: Editor,
+        standing_in: bool = False,
     ) -> ChatResult:
         run = ChatRun(session.session_id, model, sink, self.store, self.checkpoint_seconds)
         sink.event(Start(session.session_id, model))
+        if standing_in:
+            sink.event(Notice(_stand_in_notice(settings, model)))
+        sink.status("loading the model…")
+        await backend.prepare()
         history = await self.store.messages(session.session_id)
         prompt = user_text(request)
         self.store.append_message(session.session_id, MessageRecord(role="user", content=prompt))
@@ -277,9 +323,29 @@ class ChatEngine:
                 await old.aclose()
 
 
+def _model_name(backend: Backend) -> str | None:
+    """The model a backend serves by itself (the built-in one), if it is that kind."""
+    name = getattr(backend, "model_name", None)
+    return name if isinstance(name, str) else None
+
+
+def _stand_in_notice(settings: Settings, model: str) -> str:
+    return (
+        f"Nothing answers at {settings.effective_base_url} (Ollama's default address), so Ryan's built-in "
+        f"model answers: {model}, a tiny model that is good for trying Ryan, not for real work. Start "
+        "Ollama ('ollama serve', then 'ollama pull llama3.2') or set provider and baseUrl to use your "
+        "own models."
+    )
+
+
 def _backend_for(s: Settings) -> Backend:
     return create_backend(
-        s.provider, s.effective_base_url, api_key=s.api_key_value, timeout=s.request_timeout
+        s.provider,
+        s.effective_base_url,
+        api_key=s.api_key_value,
+        timeout=s.request_timeout,
+        model_path=s.model_path,
+        context_length=s.context_length,
     )
 
 

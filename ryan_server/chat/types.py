@@ -95,3 +95,4 @@ class Status:
     version: str | None = None
     model: str | None = None
     error: str | None = None
+    stand_in: str | None = None  # the built-in model that answers while the unconfigured Ollama does not

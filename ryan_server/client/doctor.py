@@ -95,6 +95,12 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
 
         if reachable:
             line(*await _check_model(client, args.model or status.get("model"), provider))
+        elif status.get("standIn"):
+            line(
+                True,
+                "model",
+                f"{status['standIn']}, the built-in model, answers meanwhile (tiny: for trying Ryan)",
+            )
         else:
             line(False, "model", "not checked: the backend is not reachable")
 

@@ -26,7 +26,7 @@ async def test_initialize_advertises_ryan(client: LanguageClient) -> None:
     assert result.server_info.version
     ryan = result.capabilities.experimental["ryan"]
     assert ryan["protocolVersion"] == 1
-    assert ryan["providers"] == ["ollama", "openai"]
+    assert ryan["providers"] == ["ollama", "openai", "embedded"]
     assert set(ryan["tools"]) == {"list_files", "read_file", "search_files", "write_file", "edit_file"}
 
 
