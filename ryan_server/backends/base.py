@@ -114,8 +114,13 @@ class Backend(ABC):
         """Whether the model takes tool definitions, where the backend says (None: it does not say)."""
         return None
 
+    @property
+    def ready(self) -> bool:
+        """False while `prepare()` has work to do (the built-in model's server is not running)."""
+        return True
+
     async def prepare(self) -> None:  # noqa: B027 (most backends have nothing to prepare)
-        """Get ready to answer (the built-in model starts its server); called before each request."""
+        """Get ready to answer (the built-in model starts its server)."""
 
     async def needs_continue_flag(self) -> bool:
         """Whether a trailing assistant message is continued only when the request says so (vLLM's

@@ -1,6 +1,6 @@
 """The built-in model as a backend: llama.cpp's server (embedded.py) started on first use, then reached
-as any OpenAI-compatible server. `prepare()` starts it; the engine calls that before each request so the
-address (and so every key learned per backend address) is known from the first request on."""
+as any OpenAI-compatible server. `prepare()` starts it (every request does, when it is not `ready`); the
+engine calls it first, showing that the model loads."""
 
 from __future__ import annotations
 
@@ -36,6 +36,10 @@ class BuiltinBackend(OpenAIBackend):
     @property
     def model_name(self) -> str:
         return self.server.model_name
+
+    @property
+    def ready(self) -> bool:
+        return self.server.running
 
     async def prepare(self) -> None:
         if not self.server.running:

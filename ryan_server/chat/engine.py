@@ -233,8 +233,9 @@ class ChatEngine:
         sink.event(Start(session.session_id, model))
         if standing_in:
             sink.event(Notice(_stand_in_notice(settings, model)))
-        sink.status("loading the model…")
-        await backend.prepare()
+        if not backend.ready:
+            sink.status("loading the model…")
+            await backend.prepare()
         history = await self.store.messages(session.session_id)
         prompt = user_text(request)
         self.store.append_message(session.session_id, MessageRecord(role="user", content=prompt))
