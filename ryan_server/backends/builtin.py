@@ -54,6 +54,10 @@ class BuiltinBackend(OpenAIBackend):
         await self.prepare()
         return await super().context_length(model)
 
+    async def supports_tools(self, model: str) -> bool | None:
+        await self.prepare()
+        return await super().supports_tools(model)
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[list[Delta]]:
         await self.prepare()
         async for batch in super().stream(request):

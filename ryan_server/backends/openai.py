@@ -35,6 +35,7 @@ _REASONING_KEYS = ("reasoning_content", "reasoning")
 class OpenAIBackend(Backend):
     label = "the OpenAI-compatible server"
     hint = "Is it running, and does baseUrl point at its API root (usually ending in /v1)?"
+    _props_cache: dict[str, Any] | None = None
 
     def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -186,13 +187,27 @@ class OpenAIBackend(Backend):
             for m in await self.list_models():
                 if m.name == model and isinstance(m.details.get("max_model_len"), int):
                     return int(m.details["max_model_len"])
-            props = await self.get_json(self.base_url.removesuffix("/v1") + "/props")
         except BackendFailure:
             return None
-        if not isinstance(props, dict):
-            return None
+        props = await self._props()
         n_ctx = props.get("n_ctx") or (props.get("default_generation_settings") or {}).get("n_ctx")
         return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
+
+    async def supports_tools(self, model: str) -> bool | None:
+        """llama.cpp's server says whether the model's chat template renders tools (/props)."""
+        caps = (await self._props()).get("chat_template_caps") or {}
+        supported = caps.get("supports_tools") if isinstance(caps, dict) else None
+        return supported if isinstance(supported, bool) else None
+
+    async def _props(self) -> dict[str, Any]:
+        """llama.cpp's /props (at the server's root), once; {} from servers that have none."""
+        if self._props_cache is None:
+            try:
+                props = await self.get_json(self.base_url.removesuffix("/v1") + "/props")
+            except BackendFailure:
+                props = None
+            self._props_cache = props if isinstance(props, dict) else {}
+        return self._props_cache
 
     async def needs_continue_flag(self) -> bool:
         """vLLM continues a trailing assistant message only when asked; it names itself in /v1/models."""
