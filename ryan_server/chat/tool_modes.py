@@ -4,8 +4,8 @@
 (prompt_tools.py) and reads the calls from the answer (text_calls.py); `native` sends them as the API's
 `tools` and reads only native calls; `auto` (the default) sends them natively, reads calls written as
 text too, and switches a model to the prompt when the backend says it has no tool support (Ollama's
-`/api/show` capabilities, llama.cpp's `/props` chat-template caps) or refuses the tool definitions. What was learned about a model lasts as
-long as the server.
+`/api/show` capabilities, llama.cpp's `/props` chat-template caps) or refuses the tool definitions.
+What was learned about a model lasts as long as the server.
 """
 
 from __future__ import annotations
