@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from .base import ChatRequest, Delta, ModelInfo
 from .embedded import (
@@ -23,6 +24,9 @@ def builtin_available(model_path: str | None = None) -> bool:
     if not xllamacpp_installed():
         return False
     return Path(model_path).expanduser().is_file() if model_path else default_model_path() is not None
+
+
+DEFAULT_MAX_TOKENS = 512  # unless `options` say otherwise
 
 
 class BuiltinBackend(OpenAIBackend):
@@ -45,6 +49,12 @@ class BuiltinBackend(OpenAIBackend):
         if not self.server.running:
             self.base_url = (await self.server.start()).rstrip("/")
             self.client.headers["Authorization"] = f"Bearer {self.server.api_key}"
+
+    def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        body = super()._body(request, stream=stream)
+        if not {"max_tokens", "n_predict", "max_completion_tokens"} & request.options.keys():
+            body["max_tokens"] = DEFAULT_MAX_TOKENS  # a tiny model may ramble until its context is full
+        return body
 
     async def list_models(self) -> list[ModelInfo]:
         await self.prepare()

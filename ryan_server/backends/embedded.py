@@ -135,11 +135,14 @@ class EmbeddedServer:
         start_timeout: float = 120.0,
         verbosity: int = 2,
     ) -> None:
-        """`model_path` defaults to `default_model_path()`; `threads` to min(2, cores);
+        """`model_path` defaults to `default_model_path()`; `threads` to min(2, cores - 1), at least 1;
         `verbosity` is llama.cpp's log level on the child's stderr (2: warnings and errors)."""
         self.model_path: Path | None = Path(model_path).expanduser() if model_path else default_model_path()
         self.n_ctx = n_ctx
-        self.threads = threads or min(2, os.cpu_count() or 1)
+        # Leave a core to everything else: with its threads in a session of their own, llama.cpp's
+        # threads spin waiting for each other when another process takes a core (on 2 cores, 2 threads
+        # fell from ~130 to under 1 token/s beside one busy process; 1 thread keeps ~85).
+        self.threads = threads or max(1, min(2, (os.cpu_count() or 1) - 1))
         self.require_key = require_key
         self.start_timeout = start_timeout
         self.verbosity = verbosity

@@ -244,8 +244,8 @@ class ChatEngine:
             *neutral(history),
             {"role": "user", "content": prompt},
         ]
-        registry = None
-        if settings.tools.enabled and self._tools_factory is not None:
+        registry = None  # the stand-in is too small to use tools: they would only slow it down
+        if settings.tools.enabled and self._tools_factory is not None and not standing_in:
             registry = self._tools_factory(settings, editor)
         plan = await self._tool_modes.plan(settings.tools.mode if registry else OFF, backend, model)
         if plan.mode == PROMPT and session.session_id not in self._told_mode:
@@ -333,9 +333,9 @@ def _model_name(backend: Backend) -> str | None:
 def _stand_in_notice(settings: Settings, model: str) -> str:
     return (
         f"Nothing answers at {settings.effective_base_url} (Ollama's default address), so Ryan's built-in "
-        f"model answers: {model}, a tiny model that is good for trying Ryan, not for real work. Start "
-        "Ollama ('ollama serve', then 'ollama pull llama3.2') or set provider and baseUrl to use your "
-        "own models."
+        f"model answers: {model}, a tiny model (without tools) that is good for trying Ryan, not for real "
+        "work. Start Ollama ('ollama serve', then 'ollama pull llama3.2') or set provider and baseUrl to use "
+        "your own models."
     )
 
 

@@ -45,7 +45,10 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5) -> None:
 def checkpointed(history: Path) -> str:
     """The text of the answer being streamed, as the server last checkpointed it in the database."""
     with closing(sqlite3.connect(history, timeout=5)) as db:
-        row = db.execute("SELECT content FROM messages WHERE status = 'streaming'").fetchone()
+        try:
+            row = db.execute("SELECT content FROM messages WHERE status = 'streaming'").fetchone()
+        except sqlite3.OperationalError:  # the server has not made its tables yet
+            return ""
     return row[0] if row else ""
 
 
