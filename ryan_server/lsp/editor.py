@@ -16,8 +16,8 @@ from pygls.uris import to_fs_path
 
 from ..ports import EditRejected
 from ..protocol import Event, Start
+from .shapes import event_value
 from .textedit import minimal_edit
-from .wire import event_value
 
 if TYPE_CHECKING:
     from .server import RyanServer

@@ -12,16 +12,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
 
 from ..errors import InvalidParams, RyanError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .server import RyanServer
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 Handler = Callable[["RyanServer", Any], Awaitable[Any]]
 
 
@@ -54,6 +55,8 @@ def plain(value: Any) -> Any:
 
 def validate(model: type[M], params: Any, method: str) -> M:
     """Validate `params` with a pydantic model; a failure is InvalidParams naming the fields."""
+    from pydantic import ValidationError
+
     raw = plain(params)
     if raw is None:
         raw = {}

@@ -1,18 +1,13 @@
-"""The LSP front end's wire shapes: pydantic models of what editors send, and the engine's typed
-results and events written as the camelCase JSON of docs/protocol.md."""
+"""Pydantic models of what editors send (camelCase on the wire, snake_case in Python), and their
+conversion into the engine's typed requests. Imported when the first request arrives, not at start-up
+(pydantic costs a tenth of a second); what goes out is in `shapes.py`."""
 
 from __future__ import annotations
-
-import dataclasses
-from functools import cache
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from ..chat.types import ChatInput, ChatResult, ContextItem, ModelList, Status
-from ..protocol import Content, Event, Thinking
-from ..store import MessageRecord, SessionRecord
+from ..chat.types import ChatInput, ContextItem
 
 
 class WireModel(BaseModel):
@@ -81,89 +76,3 @@ class ChatParams(WireModel):
 
 class SessionIdParams(WireModel):
     session_id: str = Field(min_length=1)
-
-
-# -- out ------------------------------------------------------------------------------------------
-
-
-def camel(value: Any) -> Any:
-    """A dataclass (or list of them) as camelCase JSON, leaving out fields that are None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            key: camel(item)
-            for key, name in _camel_names(type(value))
-            if (item := getattr(value, name)) is not None
-        }
-    if isinstance(value, list):
-        return [camel(item) for item in value]
-    return value
-
-
-@cache
-def _camel_names(cls: type) -> tuple[tuple[str, str], ...]:
-    return tuple((to_camel(f.name), f.name) for f in dataclasses.fields(cls))
-
-
-def event_value(event: Event) -> dict[str, Any]:
-    """One `$/progress` value (the text events are the hot path: built without reflection)."""
-    if event.__class__ is Content or event.__class__ is Thinking:
-        return {"kind": event.kind, "text": event.text}
-    return {"kind": event.kind, **camel(event)}
-
-
-def chat_result(result: ChatResult) -> dict[str, Any]:
-    value: dict[str, Any] = camel(result)
-    if not result.usage.estimated:
-        del value["usage"]["estimated"]
-    return value
-
-
-def models_result(models: ModelList) -> dict[str, Any]:
-    return {"models": camel(models.models), "current": models.current}
-
-
-def status_result(status: Status) -> dict[str, Any]:
-    value: dict[str, Any] = camel(status)
-    return value
-
-
-def sessions_result(sessions: list[SessionRecord]) -> dict[str, Any]:
-    return {
-        "sessions": [
-            {
-                "sessionId": s.session_id,
-                "title": s.title,
-                "model": s.model,
-                "createdAt": s.created_at,
-                "updatedAt": s.updated_at,
-                "messageCount": s.message_count,
-            }
-            for s in sessions
-        ]
-    }
-
-
-def session_result(session: SessionRecord, messages: list[MessageRecord]) -> dict[str, Any]:
-    return {
-        "sessionId": session.session_id,
-        "title": session.title,
-        "messages": [_message(m) for m in messages],
-    }
-
-
-def _message(m: MessageRecord) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "role": m.role,
-        "content": m.content,
-        "status": m.status,
-        "createdAt": m.created_at,
-    }
-    if m.thinking:
-        item["thinking"] = m.thinking
-    if m.tool_calls:
-        item["toolCalls"] = m.tool_calls
-    if m.tool_name:
-        item["toolName"] = m.tool_name
-    if m.tool_call_id:
-        item["toolCallId"] = m.tool_call_id
-    return item

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ...protocol import CHAT
 from ..editor import LspEditor, LspSink
 from ..handlers import feature, validate
-from ..wire import ChatParams, chat_result
+from ..shapes import chat_result
 
 if TYPE_CHECKING:
     from ..server import RyanServer
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 def register(server: RyanServer) -> None:
     @feature(server, CHAT)
     async def chat(ls: RyanServer, params: Any) -> dict[str, Any]:
+        from ..wire import ChatParams
+
         request = validate(ChatParams, params, CHAT)
         sink = LspSink(ls, request.partial_result_token, request.work_done_token)
         outcome = "failed"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...protocol import MODELS, STATUS
 from ..handlers import feature
-from ..wire import models_result, status_result
+from ..shapes import models_result, status_result
 
 if TYPE_CHECKING:
     from ..server import RyanServer

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...protocol import DELETE_SESSION, SESSION, SESSIONS
 from ..handlers import feature, validate
-from ..wire import SessionIdParams, session_result, sessions_result
+from ..shapes import session_result, sessions_result
 
 if TYPE_CHECKING:
     from ..server import RyanServer
@@ -19,10 +19,14 @@ def register(server: RyanServer) -> None:
 
     @feature(server, SESSION)
     async def session(ls: RyanServer, params: Any) -> dict[str, Any]:
+        from ..wire import SessionIdParams
+
         request = validate(SessionIdParams, params, SESSION)
         return session_result(*await ls.engine.session(request.session_id))
 
     @feature(server, DELETE_SESSION)
     async def delete_session(ls: RyanServer, params: Any) -> None:
+        from ..wire import SessionIdParams
+
         request = validate(SessionIdParams, params, DELETE_SESSION)
         await ls.engine.delete_session(request.session_id)
