@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ryan_server import protocol as wire
+from ryan_server.client.approval import make_approver
 from ryan_server.client.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -26,7 +27,7 @@ from ryan_server.client.common import (
     run_with_client,
     silence_stdout,
 )
-from ryan_server.client.output import JsonPrinter, TextPrinter, describe_message, make_approver
+from ryan_server.client.output import JsonPrinter, TextPrinter, describe_message
 from ryan_server.client.rpc import RpcError, RyanClient
 
 

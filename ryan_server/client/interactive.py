@@ -21,8 +21,9 @@ from rich.console import Console
 from rich.text import Text
 
 from ryan_server import protocol as wire
+from ryan_server.client.approval import make_approver
 from ryan_server.client.common import APP, EXIT_ERROR, EXIT_OK, make_client, resolve_session
-from ryan_server.client.output import RichPrinter, describe_message, make_approver
+from ryan_server.client.output import RichPrinter, describe_message
 from ryan_server.client.rpc import RpcError, RyanClient
 
 PROMPT = "you> "
