@@ -104,11 +104,6 @@ class BackgroundStore:
         await self._run(self.store.close)
         self._worker.shutdown(wait=False)
 
-    def close(self) -> None:
-        """The same from outside the event loop (process exit): waits for the queue."""
-        self._worker.submit(self.store.close)
-        self._worker.shutdown(wait=True)
-
     def _fire(self, op: Callable[[], None]) -> None:
         self._worker.submit(op).add_done_callback(_log_failure)
 
