@@ -100,12 +100,15 @@ class Thinking:
 
 @dataclass(slots=True, frozen=True)
 class ToolCallStarted:
-    """The model asked for a tool; `arguments` is a dict, or the raw string when it was not JSON."""
+    """The model asked for a tool; `arguments` is a dict, or the raw string when it was not JSON;
+    `server` and `tool` name an MCP tool's server and its own name."""
 
     kind: ClassVar[str] = EventKind.TOOL_CALL
     call_id: str
     name: str
     arguments: dict[str, Any] | str
+    server: str | None = None
+    tool: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -117,6 +120,8 @@ class ToolResult:
     name: str
     status: str
     output: str
+    server: str | None = None
+    tool: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -49,6 +50,44 @@ class ToolSettings(_Section):
     auto_approve: list[str] = Field(default_factory=lambda: ["list_files", "read_file", "search_files"])
     max_steps: int = Field(20, ge=1, le=200)
     max_read_bytes: int = Field(1_000_000, ge=1, le=100_000_000)
+    max_tools: int = Field(128, ge=1, le=1000)  # tools offered to the model, built-in and MCP together
+
+
+class McpServerSettings(_Section):
+    """One MCP server, in the shape Claude Desktop, Cursor, Cline and Continue use: `command` (with
+    `args`, `env`, `cwd`) for a server Ryan starts over stdio, or `url` (with `headers`) for one it
+    reaches over streamable HTTP (`"type": "sse"` for the older SSE transport)."""
+
+    # `type`/`transport` appear in configs pasted from other editors; they only choose SSE over HTTP
+    type: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = None
+    transport: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = None
+    transport_type: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = None
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, SecretStr] = Field(default_factory=dict)  # tokens live here: never logged
+    cwd: str | None = None
+    url: str | None = None
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    disabled: bool = False
+    timeout: float = Field(60.0, gt=0, le=86_400)  # seconds per call
+    auto_approve: list[str] = Field(default_factory=list)
+    always_allow: list[str] = Field(default_factory=list)  # Cline's name for autoApprove
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if bool(self.command) == bool(self.url):
+            raise ValueError('needs either "command" (a server Ryan starts) or "url" (one it connects to)')
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError('"url" must start with http:// or https://')
+        return self
+
+    @property
+    def sse(self) -> bool:
+        return "sse" in (self.type, self.transport, self.transport_type)
+
+    @property
+    def approved_tools(self) -> set[str]:
+        return {*self.auto_approve, *self.always_allow}
 
 
 class Settings(_Section):
@@ -64,6 +103,7 @@ class Settings(_Section):
     model_path: str | None = None  # the GGUF the embedded provider serves (default: the built-in model)
     streaming: StreamingSettings = Field(default_factory=lambda: StreamingSettings())
     tools: ToolSettings = Field(default_factory=lambda: ToolSettings())
+    mcp_servers: dict[str, McpServerSettings] = Field(default_factory=dict)
     history_path: str | None = Field(default_factory=lambda: os.environ.get("RYAN_HISTORY") or None)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -149,6 +189,9 @@ def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
         if value is None:  # null resets a key to its default (a setting cleared in the editor)
             setattr(result, name, Settings.model_fields[name].get_default(call_default_factory=True))
             continue
+        if name == "mcp_servers":
+            result.mcp_servers = _merge_mcp_servers(current.mcp_servers, value, errors)
+            continue
         if name in _SECTIONS:
             section = getattr(result, name)
             if not isinstance(value, dict):
@@ -177,3 +220,39 @@ def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
             shown = "***" if name == "api_key" else repr(value)
             errors.append(f"ryan.{key}: {_describe(error)} (got {shown})")
     return result, errors
+
+
+def _merge_mcp_servers(
+    current: dict[str, McpServerSettings], incoming: Any, errors: list[str]
+) -> dict[str, McpServerSettings]:
+    """The block replaces the servers as a whole (a server left out is stopped), but a server whose
+    entry is invalid keeps its previous entry, so one typo does not stop the others."""
+    if not isinstance(incoming, dict):
+        errors.append("ryan.mcpServers: must be an object of servers by name")
+        return current
+    servers: dict[str, McpServerSettings] = {}
+    for name, entry in incoming.items():
+        try:
+            if not name.strip():
+                raise ValueError("a server needs a name")
+            if not isinstance(entry, dict):
+                raise ValueError("must be an object")
+            known = {info.alias or field for field, info in McpServerSettings.model_fields.items()}
+            for key in entry.keys() - known:  # a pasted entry may carry another editor's keys
+                errors.append(f"ryan.mcpServers.{name}.{key}: unknown key, ignored")
+            servers[name] = McpServerSettings.model_validate({k: v for k, v in entry.items() if k in known})
+        except (ValidationError, ValueError) as error:
+            message = _describe_entry(error) if isinstance(error, ValidationError) else str(error)
+            errors.append(f"ryan.mcpServers.{name}: {message}")
+            if name in current:
+                servers[name] = current[name]
+    return servers
+
+
+def _describe_entry(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    return f"{where}: {message}" if where else message

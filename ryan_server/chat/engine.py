@@ -10,6 +10,7 @@ values of `types.py`, reports through the ports, and raises the errors of `error
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +30,10 @@ from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord, SessionRecord
 from ..tools import ToolRegistry
+from ..tools.mcp import McpHub
 from .context import DEFAULT_SYSTEM_PROMPT, neutral, title_of, user_text
 from .conversation import Conversation
+from .mcp_tools import offer_mcp
 from .tool_calls import ToolRunner
 from .tool_modes import OFF, PROMPT, ToolModes
 from .turn import ChatRun, stream_turn
@@ -52,11 +55,14 @@ class ChatEngine:
         tools_factory: ToolsFactory | None = None,
         backend_factory: BackendFactory | None = None,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
+        report: Callable[[str], None] | None = None,
     ) -> None:
-        """`backend_factory` makes the backend for the settings (default: `create_backend` from them)."""
+        """`backend_factory` makes the backend for the settings (default: `create_backend` from them);
+        `report` tells the user about trouble outside any chat (an MCP server that failed)."""
         self.store = store
         self.workspace = workspace
         self.settings = Settings()
+        self.mcp = McpHub(report or _log_report, cwd=workspace or None)
         self.checkpoint_seconds = checkpoint_seconds
         self._tools_factory = tools_factory
         self._backend_factory = backend_factory or _backend_for
@@ -69,6 +75,12 @@ class ChatEngine:
         self._told_mode: set[str] = set()  # sessions told that their tools are in the prompt
         self._windows = ContextWindows()
         self._retired: list[BackgroundStore] = []  # history stores replaced while a chat used them
+        self._told_left_out: dict[str, tuple[str, ...]] = {}  # sessions told which tools maxTools left out
+
+    def use_settings(self, settings: Settings) -> None:
+        """Take new settings: the backend follows on the next request, MCP servers start or stop now."""
+        self.settings = settings
+        self.mcp.configure(settings.mcp_servers)
 
     # -- backend ---------------------------------------------------------------------------------
 
@@ -92,6 +104,7 @@ class ChatEngine:
         return self._backend
 
     async def aclose(self) -> None:
+        await self.mcp.aclose()
         for backend in (self._backend, self._stand_in):
             if backend is not None:
                 await backend.aclose()
@@ -127,7 +140,9 @@ class ChatEngine:
         history = HistoryInfo(
             path=str(store.path) if store.path else None, persistent=store.persistent, warning=store.warning
         )
-        status = Status(provider=self.settings.provider, base_url=backend.base_url, history=history)
+        status = Status(
+            provider=self.settings.provider, base_url=backend.base_url, history=history, mcp=self.mcp.status()
+        )
         try:
             status.version = await backend.version() or None
             status.reachable = True
@@ -237,7 +252,7 @@ class ChatEngine:
             sink.status("loading the model…")
             await backend.prepare()
         history = await self.store.messages(session.session_id)
-        prompt = user_text(request)
+        prompt = user_text(request, self.workspace)
         self.store.append_message(session.session_id, MessageRecord(role="user", content=prompt))
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": settings.system_prompt or DEFAULT_SYSTEM_PROMPT},
@@ -247,6 +262,8 @@ class ChatEngine:
         registry = None  # the stand-in is too small to use tools: they would only slow it down
         if settings.tools.enabled and self._tools_factory is not None and not standing_in:
             registry = self._tools_factory(settings, editor)
+            if self.mcp.configured:
+                await offer_mcp(self.mcp, registry, settings, sink, self._told_left_out, session.session_id)
         plan = await self._tool_modes.plan(settings.tools.mode if registry else OFF, backend, model)
         if plan.mode == PROMPT and session.session_id not in self._told_mode:
             self._told_mode.add(session.session_id)
@@ -322,6 +339,10 @@ class ChatEngine:
             retired, self._retired = self._retired, []
             for old in retired:
                 await old.aclose()
+
+
+def _log_report(message: str) -> None:
+    logging.getLogger(__name__).warning("%s", message)
 
 
 def _model_name(backend: Backend) -> str | None:

@@ -55,13 +55,14 @@ class ToolRunner:
         batch: list[tuple[ToolCall, PreparedCall]] = []
         for call in calls:
             prepared, error = self._prepare(call)
+            started = ToolCallStarted(call.call_id, call.name, call.arguments, *self._origin(call))
             if prepared is not None and self._runs_unasked(prepared):
-                self.run.sink.event(ToolCallStarted(call.call_id, call.name, call.arguments))
+                self.run.sink.event(started)
                 batch.append((call, prepared))
                 continue
             outputs += await self._run_batch(batch)
             batch = []
-            self.run.sink.event(ToolCallStarted(call.call_id, call.name, call.arguments))
+            self.run.sink.event(started)
             if prepared is None:
                 outputs.append(self._finish(call, ToolStatus.ERROR, f"Error: {error}"))
             else:
@@ -85,12 +86,16 @@ class ToolRunner:
             log.exception("tool %s could not be prepared", call.name)
             return None, f"{call.name} failed unexpectedly: {error}"
 
+    def _origin(self, call: ToolCall) -> tuple[str | None, str | None]:
+        return self.registry.origin(call.name) if self.registry is not None else (None, None)
+
     def _runs_unasked(self, prepared: PreparedCall) -> bool:
         """Reads that need no question may run beside each other."""
-        return not prepared.writes and self._approved_already(prepared.name)
+        return not prepared.writes and self._approved_already(prepared)
 
-    def _approved_already(self, name: str) -> bool:
-        return name in self.settings.tools.auto_approve or name in self.allowed
+    def _approved_already(self, prepared: PreparedCall) -> bool:
+        name = prepared.name
+        return prepared.auto_approved or name in self.settings.tools.auto_approve or name in self.allowed
 
     async def _run_batch(self, batch: list[tuple[ToolCall, PreparedCall]]) -> list[str]:
         if not batch:
@@ -116,10 +121,9 @@ class ToolRunner:
 
     async def _ask_and_run(self, call: ToolCall, prepared: PreparedCall) -> str:
         try:
-            if not self._approved_already(call.name):
+            if not self._approved_already(prepared):
                 self.run.sink.status(f"waiting for approval: {call.name}")
-                message = f"{call.name}: {prepared.approval_message()}"
-                choice = await self.editor.request_approval(message, APPROVAL_ACTIONS)
+                choice = await self.editor.request_approval(prepared.question(), APPROVAL_ACTIONS)
                 if choice == "Allow for session":
                     self.allowed.add(call.name)
                 if choice not in ("Allow", "Allow for session"):
@@ -158,7 +162,7 @@ class ToolRunner:
             ),
         )
         shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else output[:DISPLAY_OUTPUT_LIMIT] + "\n…"
-        run.sink.event(ToolResult(call.call_id, call.name, status, shown))
+        run.sink.event(ToolResult(call.call_id, call.name, status, shown, *self._origin(call)))
         return output
 
 

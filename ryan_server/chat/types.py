@@ -6,17 +6,22 @@ Plain dataclasses in snake_case; the wire shapes (camelCase JSON for LSP) are th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..tools.mcp import McpServerStatus
 
 
 @dataclass(frozen=True, slots=True)
 class ContextItem:
-    """Text the user attached to a prompt: a selection or a file, with 0-based lines where known."""
+    """Text the user attached to a prompt: a selection or a file, with its 0-based range where known
+    (an LSP range: the end is exclusive, so character 0 of a line ends with the line before)."""
 
     text: str
     uri: str | None = None
     start_line: int | None = None
     end_line: int | None = None
+    end_character: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +101,4 @@ class Status:
     model: str | None = None
     error: str | None = None
     stand_in: str | None = None  # the built-in model that answers while the unconfigured Ollama does not
+    mcp: list[McpServerStatus] = field(default_factory=list)

@@ -10,7 +10,8 @@ approval with `approval_message()` where needed, then awaits `run()`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -18,6 +19,9 @@ from ..ports import Editor
 from .plan import Plan, ToolContext
 from .specs import SPECS, ToolSpec
 from .workspace import ToolError, Workspace
+
+if TYPE_CHECKING:
+    from .mcp import McpHub, McpTool
 
 __all__ = ["PreparedCall", "ToolError", "ToolRegistry"]
 
@@ -67,17 +71,38 @@ def _validation_message(name: str, spec: ToolSpec, exc: ValidationError) -> str:
 
 
 class PreparedCall:
-    """A validated, sandbox-checked tool call, ready to be approved and run."""
+    """A validated, sandbox-checked tool call, ready to be approved and run.
 
-    def __init__(self, name: str, arguments: dict[str, Any], writes: bool, plan: Plan) -> None:
+    `auto_approved`: the settings allow it without asking; `server` and `tool` name an MCP tool's
+    server and its own name (None for the built-in tools)."""
+
+    def __init__(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        writes: bool,
+        plan: Plan,
+        *,
+        auto_approved: bool = False,
+        server: str | None = None,
+        tool: str | None = None,
+    ) -> None:
         self.name = name
         self.arguments = arguments
         self.writes = writes
+        self.auto_approved = auto_approved
+        self.server = server
+        self.tool = tool
         self._plan = plan
 
     def approval_message(self) -> str:
         """What to ask the user, naming the tool's target and the size of the change."""
         return self._plan.approval_message()
+
+    def question(self) -> str:
+        """The approval question as the user sees it, naming the tool (and an MCP tool's server)."""
+        message = self._plan.approval_message()
+        return message if self.server else f"{self.name}: {message}"
 
     async def run(self) -> str:
         """Do it, re-checking paths and re-reading files first; the output is for the model."""
@@ -97,32 +122,45 @@ class ToolRegistry:
         *,
         max_read_bytes: int = 1_000_000,
         search_backend: str = "auto",
+        auto_approve: Sequence[str] = (),
     ) -> None:
-        """`search_backend`: "auto" (rg when found, else Python), "rg" or "python" (tests and benchmarks)."""
+        """`search_backend`: "auto" (rg when found, else Python), "rg" or "python" (tests and benchmarks);
+        `auto_approve`: the tools that run without asking (`tools.autoApprove`)."""
         self.workspace = workspace
         self.context = ToolContext(
             workspace, editor, max_read_bytes=max_read_bytes, search_backend=search_backend
         )
         self._specs = {spec.name: spec for spec in SPECS}
+        self._auto_approve = frozenset(auto_approve)
+        self._hub: McpHub | None = None
+        self._mcp: dict[str, McpTool] = {}
         self.names: tuple[str, ...] = tuple(self._specs)
+
+    def add_mcp(self, hub: McpHub, max_tools: int) -> list[str]:
+        """Offer the MCP servers' tools too, up to `max_tools` tools in all; returns the names left out."""
+        self._hub = hub
+        room = max(max_tools - len(self._specs), 0)
+        tools = hub.tools()
+        self._mcp = {tool.name: tool for tool in tools[:room]}
+        self.names = (*self._specs, *self._mcp)
+        return [tool.name for tool in tools[room:]]
+
+    def origin(self, name: str) -> tuple[str | None, str | None]:
+        """An MCP tool's server and own name; (None, None) for the built-in tools."""
+        tool = self._mcp.get(name)
+        return (tool.server, tool.tool) if tool is not None else (None, None)
 
     def schemas(self) -> list[dict[str, Any]]:
         """The tools in the shape Ollama's and OpenAI's chat APIs both accept."""
-        return [
-            {
-                "type": "function",
-                "function": {
-                    "name": spec.name,
-                    "description": spec.description,
-                    "parameters": _clean_schema(spec.args.model_json_schema(by_alias=True)),
-                },
-            }
+        built_in = [
+            _function(spec.name, spec.description, _clean_schema(spec.args.model_json_schema(by_alias=True)))
             for spec in SPECS
         ]
+        return built_in + [_function(t.name, t.description, t.input_schema) for t in self._mcp.values()]
 
     def prepare(self, name: str, arguments: dict[str, Any] | str) -> PreparedCall:
         spec = self._specs.get(name)
-        if spec is None:
+        if spec is None and name not in self._mcp:
             raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.names)}")
         if isinstance(arguments, str):
             if not arguments.strip():
@@ -137,9 +175,35 @@ class ToolRegistry:
                     ) from exc
         if not isinstance(arguments, dict):
             raise ToolError(f"the arguments for {name} must be a JSON object, not {type(arguments).__name__}")
+        if spec is None:
+            return self._prepare_mcp(name, arguments)
         try:
             args = spec.args.model_validate(arguments)
         except ValidationError as exc:
             raise ToolError(_validation_message(name, spec, exc)) from exc
         plan = spec.plan(self.context, args)
-        return PreparedCall(name, arguments, spec.writes, plan)
+        return PreparedCall(name, arguments, spec.writes, plan, auto_approved=name in self._auto_approve)
+
+    def _prepare_mcp(self, name: str, arguments: dict[str, Any]) -> PreparedCall:
+        from .mcp import McpCall
+
+        tool = self._mcp[name]
+        assert self._hub is not None
+        connection = self._hub.connection(tool.server)
+        if connection is None:
+            raise ToolError(f"the MCP server '{tool.server}' was removed from the settings")
+        approved = connection.config.approved_tools
+        return PreparedCall(
+            name,
+            arguments,
+            True,
+            McpCall(connection, tool, arguments, self.context.max_read_bytes),
+            auto_approved=tool.tool in approved or name in approved or name in self._auto_approve,
+            server=tool.server,
+            tool=tool.tool,
+        )
+
+
+def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    function = {"name": name, "description": description, "parameters": parameters}
+    return {"type": "function", "function": function}

@@ -1,4 +1,4 @@
-"""Text helpers the tools share: counting and splitting lines, line deltas, plurals, sizes, binary files."""
+"""Text helpers the tools share: lines and line deltas, plurals, sizes, binary files, capped output."""
 
 from __future__ import annotations
 
@@ -60,3 +60,17 @@ def human_size(n: int) -> str:
 
 def is_binary(head: bytes) -> bool:
     return b"\x00" in head[:BINARY_PROBE]
+
+
+def cap_output(text: str, limit: int) -> str:
+    """`text` cut to about `limit` bytes of UTF-8: its head and tail kept, the middle replaced by a line
+    saying how much was left out (the end of a tool's output is often the part that matters)."""
+    if len(text) <= limit // 4:  # no character takes more than 4 bytes
+        return text
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    keep = max(limit // 2, 1)
+    head = data[:keep].decode(errors="ignore")
+    tail = data[-keep:].decode(errors="ignore")
+    return f"{head}\n… {human_size(len(data) - 2 * keep)} left out …\n{tail}"

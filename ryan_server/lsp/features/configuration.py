@@ -1,4 +1,5 @@
-"""Settings from the editor: `initializationOptions`, `workspace/configuration` and its changes."""
+"""Settings from the editor (`initializationOptions`, `workspace/configuration` and its changes), and
+`shutdown`, which stops what the settings started."""
 
 from __future__ import annotations
 
@@ -58,3 +59,7 @@ def register(server: RyanServer) -> None:
             await ls.apply_settings(settings["ryan"])
         else:
             await _pull(ls)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: RyanServer, params: Any) -> None:
+        await ls.close_engine()  # MCP servers and the built-in model stop before the editor's `exit`
