@@ -60,10 +60,14 @@ class BackendFailure(RyanError):
 
 
 class BackendUnreachable(BackendFailure):
-    """Nothing answers at the backend's address (connection refused, DNS, connect timeout)."""
+    """Nothing answers at the backend's address (connection refused, DNS, connect timeout).
+    Only a timeout is `retryable`: a refused connection or an unknown host will not mend in seconds."""
 
     code = ErrorCode.BACKEND_UNREACHABLE
-    retryable = True
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class ModelNotFound(BackendFailure):

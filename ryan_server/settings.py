@@ -165,7 +165,7 @@ _SECTIONS: dict[str, type[_Section]] = {"streaming": StreamingSettings, "tools":
 
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
-    return str(first.get("msg", "invalid value"))
+    return str(first.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
 def merge(current: Settings, incoming: Any) -> tuple[Settings, list[str]]:
@@ -252,7 +252,7 @@ def _merge_mcp_servers(
 def _describe_entry(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
+    message = _describe(error)
     if first["type"] == "extra_forbidden":
         message = "unknown key"
     return f"{where}: {message}" if where else message

@@ -142,7 +142,8 @@ class Backend(ABC):
         if isinstance(error, httpx.ConnectTimeout):
             return BackendUnreachable(
                 f"Cannot connect to {self.label} at {self.base_url} (timed out after "
-                f"{self.timeout:g} s). {self.hint}"
+                f"{self.timeout:g} s). {self.hint}",
+                retryable=True,
             )
         if isinstance(error, httpx.ConnectError):
             return self.unreachable(error)

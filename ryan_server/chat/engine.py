@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +36,7 @@ from .mcp_tools import offer_mcp
 from .tool_calls import ToolRunner
 from .tool_modes import OFF, PROMPT, ToolModes
 from .turn import ChatRun, stream_turn
-from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status, Timing
+from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status
 from .window import ContextWindows
 
 ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
@@ -223,9 +222,11 @@ class ChatEngine:
                 workspace=self.workspace, title=title_of(request.prompt), model=model
             )
             self._busy.add(session.session_id)
+            run = ChatRun(session.session_id, model, sink, self.store, self.checkpoint_seconds)
             try:
-                return await self._chat(request, session, model, settings, backend, sink, editor, standing_in)
+                return await self._chat(run, request, session, settings, backend, editor, standing_in)
             finally:
+                run.waiting.stop()
                 self._busy.discard(session.session_id)
         finally:
             if claimed is not None:
@@ -235,17 +236,17 @@ class ChatEngine:
 
     async def _chat(
         self,
+        run: ChatRun,
         request: ChatInput,
         session: SessionRecord,
-        model: str,
         settings: Settings,
         backend: Backend,
-        sink: EventSink,
         editor: Editor,
-        standing_in: bool = False,
+        standing_in: bool,
     ) -> ChatResult:
-        run = ChatRun(session.session_id, model, sink, self.store, self.checkpoint_seconds)
+        sink, model = run.sink, run.model
         sink.event(Start(session.session_id, model))
+        run.waiting.start()
         if standing_in:
             sink.event(Notice(_stand_in_notice(settings, model)))
         if not backend.ready:
@@ -325,7 +326,7 @@ class ChatEngine:
             if steps >= settings.tools.max_steps:
                 run.stop_reason = StopReason.MAX_STEPS
                 break
-        return _result(run)
+        return run.result()
 
     async def reopen_history(self, store: BackgroundStore) -> None:
         """Move to another history database (the `historyPath` setting changed). New chats use it at
@@ -368,24 +369,4 @@ def _backend_for(s: Settings) -> Backend:
         timeout=s.request_timeout,
         model_path=s.model_path,
         context_length=s.context_length,
-    )
-
-
-def _result(run: ChatRun) -> ChatResult:
-    total = time.perf_counter() - run.started
-    first = (run.first_token - run.started) if run.first_token else total
-    generating = total - first if run.first_token else total
-    return ChatResult(
-        session_id=run.session_id,
-        model=run.model,
-        stop_reason=run.stop_reason,
-        content="".join(run.content),
-        thinking="".join(run.thinking),
-        tool_calls=run.tool_calls,
-        usage=run.usage,
-        timing=Timing(
-            first_token_ms=round(first * 1000, 1),
-            total_ms=round(total * 1000, 1),
-            tokens_per_second=round(run.usage.completion_tokens / generating, 2) if generating > 0 else 0.0,
-        ),
     )

@@ -27,7 +27,8 @@ from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord
 from .text_calls import TextCallParser
 from .throttle import Coalescer
-from .types import ToolCallSummary, Usage
+from .types import ChatResult, Timing, ToolCallSummary, Usage
+from .waiting import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,33 @@ class ChatRun:
     turn_start: int = 0  # index in `content` where the current model turn's text begins
     last_prompt_tokens: int | None = None  # the backend's count for the last turn's prompt
     last_completion_tokens: int = 0
+    waiting: Waiting = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.waiting = Waiting(self.sink)
 
     def turn_text(self) -> str:
         return "".join(self.content[self.turn_start :])
+
+    def result(self) -> ChatResult:
+        total = time.perf_counter() - self.started
+        first = (self.first_token - self.started) if self.first_token else total
+        generating = total - first if self.first_token else total
+        per_second = round(self.usage.completion_tokens / generating, 2) if generating > 0 else 0.0
+        return ChatResult(
+            session_id=self.session_id,
+            model=self.model,
+            stop_reason=self.stop_reason,
+            content="".join(self.content),
+            thinking="".join(self.thinking),
+            tool_calls=self.tool_calls,
+            usage=self.usage,
+            timing=Timing(
+                first_token_ms=round(first * 1000, 1),
+                total_ms=round(total * 1000, 1),
+                tokens_per_second=per_second,
+            ),
+        )
 
 
 @dataclass
@@ -115,11 +140,16 @@ async def stream_turn(
     try:
         while True:
             try:
-                stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
+                run.waiting.start()
+                try:
+                    stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
+                except BaseException:
+                    run.waiting.stop()
+                    raise
                 if text_calls is not None:
                     parser = TextCallParser(text_calls)
                     stream = read_text_calls(stream, parser)
-                async for batch in stream:
+                async for batch in _first_byte_ends(stream, run.waiting, sink):
                     # The hot loop: consecutive deltas of one kind in a batch (one network read)
                     # are kept as a run and handed to the coalescer once.
                     run_parts: list[str] = []
@@ -230,6 +260,19 @@ async def stream_turn(
     ] or None
     checkpoint(MessageStatus.COMPLETE)
     return TurnOutcome(calls, record)
+
+
+async def _first_byte_ends(
+    stream: AsyncIterator[list[Delta]], waiting: Waiting, sink: EventSink
+) -> AsyncIterator[list[Delta]]:
+    """`stream`, stopping the waiting status at its first batch (or its end, or a failure)."""
+    try:
+        async for batch in stream:
+            if waiting.stop():
+                sink.status("generating…")
+            yield batch
+    finally:
+        waiting.stop()
 
 
 def _attach_partial(failure: BackendFailure, run: ChatRun) -> None:

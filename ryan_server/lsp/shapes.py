@@ -58,8 +58,9 @@ def models_result(models: ModelList) -> dict[str, Any]:
     return {"models": camel(models.models), "current": models.current}
 
 
-def status_result(status: Status) -> dict[str, Any]:
+def status_result(status: Status, setting_errors: list[str]) -> dict[str, Any]:
     value: dict[str, Any] = camel(status)
+    value["settingsErrors"] = setting_errors
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import socket
 import sys
 from pathlib import Path
@@ -43,17 +44,18 @@ async def test_invalid_params(client: LanguageClient) -> None:
     assert isinstance(bad_session[0], JsonRpcException) and bad_session[0].code == -32602
 
 
-async def test_backend_unreachable_after_retries(client: LanguageClient) -> None:
+async def test_a_refused_connection_fails_at_once(client: LanguageClient) -> None:
+    """Nothing listening on a local port will not mend in seconds: no retries, the message at once."""
     url = f"http://127.0.0.1:{closed_port()}"
-    await configure(client, {"baseUrl": url, "streaming": {"retryAttempts": 2, "retryDelayMs": 10}})
+    await configure(client, {"baseUrl": url, "streaming": {"retryAttempts": 3, "retryDelayMs": 1000}})
     chat = Chat(client, {"prompt": "hi", "model": "llama3.2:latest"})
+    started = time.perf_counter()
     error = await error_of(chat)
+    assert time.perf_counter() - started < 0.9  # before the first retry's delay would have passed
     assert error.code == -32001
     assert f"Cannot connect to Ollama at {url} (connection refused)" in error.message
     assert "ollama serve" in error.message
-    retries = [e for e in chat.events if e["kind"] == "retry"]
-    assert [(r["attempt"], r["delayMs"]) for r in retries] == [(1, 10), (2, 20)]
-    assert all("Cannot connect" in r["reason"] for r in retries)
+    assert "retry" not in chat.kinds()
     status = await request(client, "ryan/status")
     assert status["reachable"] is False and "Cannot connect" in status["error"]
     models = await asyncio.gather(request(client, "ryan/models"), return_exceptions=True)
@@ -226,6 +228,27 @@ async def test_invalid_settings_are_reported_and_valid_keys_apply(
     assert llm.chat_requests[-1].path == "/api/chat"  # provider kept its valid value
 
 
+async def test_a_bad_setting_is_told_once_in_plain_words_and_listed_in_status(
+    client: LanguageClient, llm: FakeLLM
+) -> None:
+    bad = {"baseUrl": "localhost:11434", "streaming": {"retryAttempts": 99}}
+    await configure(client, bad)
+    await configure(client, bad)  # the same settings again, as initializationOptions then configuration
+    errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
+    assert len(errors) == 2, errors
+    assert not any("Value error" in m for m in errors)
+    assert any("ryan.baseUrl: must start with http:// or https://" in m for m in errors)
+    logged = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
+    assert not logged  # not a second time as an error in the log
+    status = await request(client, "ryan/status")
+    assert [e.split(":")[0] for e in status["settingsErrors"]] == [
+        "ryan.baseUrl",
+        "ryan.streaming.retryAttempts",
+    ]
+    await configure(client, {"baseUrl": llm.url, "streaming": {"retryAttempts": 1}})
+    assert (await request(client, "ryan/status"))["settingsErrors"] == []
+
+
 async def test_malformed_jsonrpc_does_not_kill_the_server(client: LanguageClient) -> None:
     writer = client.protocol.writer
     assert writer is not None
@@ -261,3 +284,25 @@ async def test_api_key_never_logged(llm: FakeLLM, workspace: Path, tmp_path: Pat
     assert "chat" in text  # the log is written, at debug level
     assert secret not in text
     assert all(secret not in m.message for m in client.log_messages)
+
+
+async def test_waiting_for_a_silent_model_is_shown_with_the_seconds(client: LanguageClient) -> None:
+    """A port that accepts and never answers: the status says so, counting, instead of silence."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        await configure(client, {"baseUrl": url, "requestTimeout": 1.5, "streaming": {"retryAttempts": 0}})
+        chat = Chat(client, {"prompt": "hi", "model": "llama3.2:latest"}, work_done=True)
+        error = await error_of(chat)
+        assert "sent nothing for 1.5 s" in error.message
+        reports = [v.get("message") for v in client.work_done[chat.work_token]]  # type: ignore[attr-defined]
+        waited = [m for m in reports if m and m.startswith("waiting for the model")]
+        assert waited[:3] == [
+            "waiting for the model… 1 s",
+            "waiting for the model… 2 s",
+            "waiting for the model… 3 s",
+        ]
+    finally:
+        silent.close()

@@ -19,4 +19,4 @@ def register(server: RyanServer) -> None:
 
     @feature(server, STATUS)
     async def status(ls: RyanServer, params: Any) -> dict[str, Any]:
-        return status_result(await ls.engine.status())
+        return status_result(await ls.engine.status(), ls.setting_errors)
