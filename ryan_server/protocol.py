@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 PROTOCOL_VERSION = 1
 SERVER_NAME = "ryan-server"
 PROVIDERS = ("ollama", "openai", "embedded")
-TOOL_NAMES = ("list_files", "read_file", "search_files", "write_file", "edit_file")
+TOOL_NAMES = ("list_files", "read_file", "search_files", "write_file", "edit_file", "run_command")
 
 # Methods
 CHAT = "ryan/chat"
@@ -44,6 +44,7 @@ class EventKind:
     THINKING = "thinking"
     CONTENT = "content"
     TOOL_CALL = "toolCall"
+    TOOL_OUTPUT = "toolOutput"
     TOOL_RESULT = "toolResult"
     RETRY = "retry"
     FALLBACK = "fallback"
@@ -112,6 +113,15 @@ class ToolCallStarted:
 
 
 @dataclass(slots=True, frozen=True)
+class ToolOutput:
+    """Output of a running tool (a command's stdout and stderr), as it comes, before its `ToolResult`."""
+
+    kind: ClassVar[str] = EventKind.TOOL_OUTPUT
+    call_id: str
+    text: str
+
+
+@dataclass(slots=True, frozen=True)
 class ToolResult:
     """That tool finished: `status` is a ToolStatus, `output` what the model got (cut for display)."""
 
@@ -153,4 +163,15 @@ class Notice:
     message: str
 
 
-Event = Start | Content | Thinking | ToolCallStarted | ToolResult | Retry | Fallback | Resumed | Notice
+Event = (
+    Start
+    | Content
+    | Thinking
+    | ToolCallStarted
+    | ToolOutput
+    | ToolResult
+    | Retry
+    | Fallback
+    | Resumed
+    | Notice
+)

@@ -1,9 +1,10 @@
 """Coalescing of streamed text into few notifications: the first delta at once, then at most one per
 interval, never reordered.
 
-Editors redraw on every notification; a model can emit hundreds of deltas a second. Text of one kind
-(content or thinking) is buffered and flushed when the interval has passed, by a timer when the
-stream pauses, when the kind changes, and at the end of a turn once the interval has passed.
+Editors redraw on every notification; a model can emit hundreds of deltas a second (and a command
+thousands of lines). Text of one kind (content, thinking, or one tool call's output) is buffered and
+flushed when the interval has passed, by a timer when the stream pauses, when the kind changes, and
+at the end of a turn once the interval has passed.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..protocol import Content, Event, Thinking
+from ..protocol import Content, Event
 
-TextEvent = type[Content] | type[Thinking]
+TextEvent = Callable[[str], Event]  # Content, Thinking, or a call's ToolOutput with its callId bound
 
 
 class Coalescer:
-    """Buffers `Content`/`Thinking` text for `send`; `push(Content, "text")` adds to it."""
+    """Buffers text for `send`; `push(Content, "text")` adds to it."""
 
     def __init__(self, send: Callable[[Event], None], interval_ms: int) -> None:
         self._send = send

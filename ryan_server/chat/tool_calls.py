@@ -9,6 +9,7 @@ in the model's order. Calls that ask or write run one at a time, in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -16,10 +17,11 @@ import anyio
 
 from ..backends.base import ToolCall
 from ..ports import Editor
-from ..protocol import MessageStatus, ToolCallStarted, ToolResult, ToolStatus
+from ..protocol import MessageStatus, ToolCallStarted, ToolOutput, ToolResult, ToolStatus
 from ..settings import Settings
 from ..store import MessageRecord
 from ..tools import PreparedCall, ToolError, ToolRegistry
+from .throttle import Coalescer
 from .turn import ChatRun
 from .types import ToolCallSummary
 
@@ -94,8 +96,7 @@ class ToolRunner:
         return not prepared.writes and self._approved_already(prepared)
 
     def _approved_already(self, prepared: PreparedCall) -> bool:
-        name = prepared.name
-        return prepared.auto_approved or name in self.settings.tools.auto_approve or name in self.allowed
+        return prepared.auto_approved or prepared.approval_key in self.allowed
 
     async def _run_batch(self, batch: list[tuple[ToolCall, PreparedCall]]) -> list[str]:
         if not batch:
@@ -125,7 +126,7 @@ class ToolRunner:
                 self.run.sink.status(f"waiting for approval: {call.name}")
                 choice = await self.editor.request_approval(prepared.question(), APPROVAL_ACTIONS)
                 if choice == "Allow for session":
-                    self.allowed.add(call.name)
+                    self.allowed.add(prepared.approval_key)
                 if choice not in ("Allow", "Allow for session"):
                     return self._finish(call, ToolStatus.DENIED, DENIED)
         except asyncio.CancelledError:
@@ -135,12 +136,17 @@ class ToolRunner:
 
     async def _execute(self, call: ToolCall, prepared: PreparedCall) -> str:
         self.run.sink.status(f"running {call.name}…")
+        live = Coalescer(self.run.sink.event, self.settings.streaming.update_interval_ms)
+        output_of_call = functools.partial(ToolOutput, call.call_id)
+        prepared.stream_output(lambda text: live.push(output_of_call, text))
         try:
             status, output = await _outcome(prepared)
         except asyncio.CancelledError:
+            live.close()
             # the toolResult still goes out (before the -32800 answer): every toolCall gets one
             self._finish(call, ToolStatus.ERROR, "Error: the tool call was cancelled.")
             raise
+        await live.drain()
         return self._finish(call, status, output)
 
     def _finish(self, call: ToolCall, status: str, output: str) -> str:

@@ -1,8 +1,9 @@
-"""Workspace tools for the model: a sandboxed workspace, five tools and the registry the engine uses."""
+"""Workspace tools for the model: a sandboxed workspace, six tools, MCP servers' tools, and the registry."""
 
 from __future__ import annotations
 
+from .plan import CommandLimits
 from .registry import PreparedCall, ToolRegistry
 from .workspace import ToolError, Workspace
 
-__all__ = ["PreparedCall", "ToolError", "ToolRegistry", "Workspace"]
+__all__ = ["CommandLimits", "PreparedCall", "ToolError", "ToolRegistry", "Workspace"]

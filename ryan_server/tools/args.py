@@ -99,3 +99,16 @@ class EditFileArgs(ToolArgs):
     )
     new_text: str = Field(description="The text to put in its place.")
     replace_all: bool = Field(False, description="Replace every occurrence instead of requiring exactly one.")
+
+
+class RunCommandArgs(ToolArgs):
+    command: str = Field(description="The shell command to run, e.g. 'pytest -q' or 'git diff --stat'.")
+    cwd: str | None = Field(
+        None, description="Folder to run it in, relative to the workspace root. Default: the root."
+    )
+    timeout_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="Stop the command after this many seconds. Default: the user's setting.",
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import anyio
@@ -21,11 +22,28 @@ from .workspace import ToolError, Workspace
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class CommandLimits:
+    """What `run_command` may do: the allow-list (`tools.allowCommands`), its time limit, how much of
+    its output the model gets, and the secrets kept out of its environment."""
+
+    allow: tuple[str, ...] = ()
+    timeout: float = 120.0
+    max_output_bytes: int = 50_000
+    secrets: tuple[str, ...] = ()
+
+
 class ToolContext:
     """What the tools work with: the sandboxed workspace, the editor port and the limits."""
 
     def __init__(
-        self, workspace: Workspace, editor: Editor, *, max_read_bytes: int, search_backend: str = "auto"
+        self,
+        workspace: Workspace,
+        editor: Editor,
+        *,
+        max_read_bytes: int,
+        search_backend: str = "auto",
+        commands: CommandLimits | None = None,
     ) -> None:
         if search_backend not in ("auto", "rg", "python"):
             raise ValueError(f"search_backend must be 'auto', 'rg' or 'python', not {search_backend!r}")
@@ -33,6 +51,7 @@ class ToolContext:
         self.editor = editor
         self.max_read_bytes = max_read_bytes
         self.search_backend = search_backend
+        self.commands = commands or CommandLimits()
 
     def rg(self) -> str | None:
         if self.search_backend == "python":
@@ -44,9 +63,17 @@ class ToolContext:
 
 
 class Plan(ABC):
-    """A prepared tool call: what to ask the user, and the work to do once allowed."""
+    """A prepared tool call: what to ask the user, and the work to do once allowed.
+
+    `auto_approved`: the call may run without asking (a plan that knows, like an allowed command);
+    `approval_key`: what "Allow for session" remembers (the tool's name unless the plan says);
+    `output`: where a plan that produces output as it runs sends it (set by the engine)."""
 
     writes: ClassVar[bool] = False
+    settings_may_approve: ClassVar[bool] = True  # tools.autoApprove can let it run unasked
+    auto_approved: bool = False
+    approval_key: str | None = None
+    output: Callable[[str], None] | None = None
 
     @abstractmethod
     def __init__(self, ctx: ToolContext, args: Any) -> None:

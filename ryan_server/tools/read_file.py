@@ -1,7 +1,8 @@
 """read_file: a text file's lines, numbered, from the editor's buffer when open there, else from disk.
 
 A file over the read limit is refused unless a line range is asked for; a range of a file too large
-to load is read line by line. The output itself is kept within the limit too.
+to load is read line by line. The output itself is kept within the limit too. Text that is not UTF-8
+(Latin-1, a stray byte) is shown as search_files shows it, with replacement characters, and a note says so.
 """
 
 from __future__ import annotations
@@ -60,12 +61,8 @@ class ReadFile(Plan):
                     f"{shown!r} is a binary file ({human_size(st.st_size)}); read_file only reads text"
                 )
             if st.st_size <= limit:
-                data = head + fh.read()
-                try:
-                    decoded = data.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise ToolError(self._not_text(shown, exc)) from exc
-                return self._whole(shown, decoded.removeprefix("\ufeff"), start or 1, end)
+                text, lossy = _decode(head + fh.read())
+                return self._whole(shown, text.removeprefix("\ufeff"), start or 1, end) + _note(shown, lossy)
             fh.seek(0)
             if not ranged:
                 total = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
@@ -78,10 +75,6 @@ class ReadFile(Plan):
             f"over the {human_size(self.ctx.max_read_bytes)} read limit; "
             "read part of it with startLine and endLine, or find the place with search_files"
         )
-
-    @staticmethod
-    def _not_text(shown: str, exc: UnicodeDecodeError) -> str:
-        return f"{shown!r} is not UTF-8 text (invalid byte at offset {exc.start}); read_file only reads text"
 
     def _whole(self, shown: str, text: str, start: int, end: int | None) -> str:
         lines = split_lines(text)
@@ -100,6 +93,7 @@ class ReadFile(Plan):
         lines: list[str] = []
         number = 0
         budget = self.ctx.max_read_bytes
+        lossy = False
         for number, raw in enumerate(fh, 1):
             if number < start:
                 continue
@@ -107,15 +101,13 @@ class ReadFile(Plan):
                 break
             if cancel.is_set():
                 raise ToolError("cancelled")
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ToolError(self._not_text(shown, exc)) from exc
+            line, bad = _decode(raw)
+            lossy |= bad
             budget -= len(raw)
             lines.append(line.rstrip("\n").removesuffix("\r"))
         if not lines:
             raise ToolError(f"startLine {start} is past the end of {shown!r} ({number} lines)")
-        return self._format(lines, start, None, f" of a {human_size(size)} file")
+        return self._format(lines, start, None, f" of a {human_size(size)} file") + _note(shown, lossy)
 
     def _format(self, lines: list[str], first: int, total: int | None, of: str) -> str:
         """Number `lines` (the first is line `first`), keeping the output within the read limit."""
@@ -135,3 +127,20 @@ class ReadFile(Plan):
         if first > 1 or total is None or last < total:
             out.append(f"(lines {first}-{last}{of})")
         return "\n".join(out)
+
+
+def _decode(data: bytes) -> tuple[str, bool]:
+    """UTF-8, with bytes that are not shown as U+FFFD (as search_files shows them); True if any were."""
+    try:
+        return data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace"), True
+
+
+def _note(shown: str, lossy: bool) -> str:
+    if not lossy:
+        return ""
+    return (
+        f"\n(note: {shown} is not UTF-8 text, perhaps Latin-1: the bytes that are not UTF-8 are shown "
+        "as \ufffd, and edit_file and write_file refuse the file)"
+    )

@@ -10,13 +10,13 @@ approval with `approval_message()` where needed, then awaits `run()`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ..ports import Editor
-from .plan import Plan, ToolContext
+from .plan import CommandLimits, Plan, ToolContext
 from .specs import SPECS, ToolSpec
 from .workspace import ToolError, Workspace
 
@@ -90,10 +90,15 @@ class PreparedCall:
         self.name = name
         self.arguments = arguments
         self.writes = writes
-        self.auto_approved = auto_approved
+        self.auto_approved = auto_approved or plan.auto_approved
+        self.approval_key = plan.approval_key or name  # what "Allow for session" remembers
         self.server = server
         self.tool = tool
         self._plan = plan
+
+    def stream_output(self, send: Callable[[str], None]) -> None:
+        """Send output to `send` as the call produces it (for the tools that do: run_command)."""
+        self._plan.output = send
 
     def approval_message(self) -> str:
         """What to ask the user, naming the tool's target and the size of the change."""
@@ -123,12 +128,13 @@ class ToolRegistry:
         max_read_bytes: int = 1_000_000,
         search_backend: str = "auto",
         auto_approve: Sequence[str] = (),
+        commands: CommandLimits | None = None,
     ) -> None:
         """`search_backend`: "auto" (rg when found, else Python), "rg" or "python" (tests and benchmarks);
         `auto_approve`: the tools that run without asking (`tools.autoApprove`)."""
         self.workspace = workspace
         self.context = ToolContext(
-            workspace, editor, max_read_bytes=max_read_bytes, search_backend=search_backend
+            workspace, editor, max_read_bytes=max_read_bytes, search_backend=search_backend, commands=commands
         )
         self._specs = {spec.name: spec for spec in SPECS}
         self._auto_approve = frozenset(auto_approve)
@@ -182,7 +188,8 @@ class ToolRegistry:
         except ValidationError as exc:
             raise ToolError(_validation_message(name, spec, exc)) from exc
         plan = spec.plan(self.context, args)
-        return PreparedCall(name, arguments, spec.writes, plan, auto_approved=name in self._auto_approve)
+        by_settings = name in self._auto_approve and spec.settings_may_approve
+        return PreparedCall(name, arguments, spec.writes, plan, auto_approved=by_settings)
 
     def _prepare_mcp(self, name: str, arguments: dict[str, Any]) -> PreparedCall:
         from .mcp import McpCall

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .args import EditFileArgs, ListFilesArgs, ReadFileArgs, SearchFilesArgs, ToolArgs, WriteFileArgs
+from .args import (
+    EditFileArgs,
+    ListFilesArgs,
+    ReadFileArgs,
+    RunCommandArgs,
+    SearchFilesArgs,
+    ToolArgs,
+    WriteFileArgs,
+)
 from .edit_file import EditFile
 from .list_files import ListFiles
 from .plan import Plan
 from .read_file import ReadFile
+from .run_command import RunCommand
 from .search_files import SearchFiles
 from .write_file import WriteFile
 
@@ -30,6 +39,11 @@ class ToolSpec:
     def writes(self) -> bool:
         """Whether the tool changes files (such calls ask first and never run beside others)."""
         return self.plan.writes
+
+    @property
+    def settings_may_approve(self) -> bool:
+        """Whether `tools.autoApprove` may let it run unasked (not run_command: see tools.allowCommands)."""
+        return self.plan.settings_may_approve
 
 
 SPECS: tuple[ToolSpec, ...] = (
@@ -67,5 +81,12 @@ SPECS: tuple[ToolSpec, ...] = (
         "(unless replaceAll is true), with newText. Read the file first and copy oldText exactly.",
         EditFileArgs,
         EditFile,
+    ),
+    ToolSpec(
+        "run_command",
+        "Run a shell command in the workspace (tests, a build, git) and get its output and exit code. "
+        "The user is asked first. Use it to check your changes, e.g. run the tests.",
+        RunCommandArgs,
+        RunCommand,
     ),
 )

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from ryan_server import protocol
+from ryan_server.tools.specs import SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = ROOT / "editors" / "neovim" / "lua" / "ryan" / "protocol.lua"
@@ -137,5 +138,6 @@ def test_tool_statuses_and_stop_reasons(lua: str, ts: str) -> None:
 def test_vscode_settings_offer_the_servers_tools() -> None:
     settings = json.loads(PACKAGE_JSON.read_text(encoding="utf-8"))["contributes"]["configuration"]
     auto_approve = settings["properties"]["ryan.tools.autoApprove"]
-    assert tuple(auto_approve["items"]["enum"]) == protocol.TOOL_NAMES
+    approvable = tuple(spec.name for spec in SPECS if spec.settings_may_approve)  # not run_command
+    assert tuple(auto_approve["items"]["enum"]) == approvable
     assert set(auto_approve["default"]) <= set(protocol.TOOL_NAMES)

@@ -110,7 +110,9 @@ def engine_for(backend: ScriptedBackend, workspace: Path) -> ChatEngine:
     engine = ChatEngine(
         BackgroundStore(MemoryStore()),
         workspace=str(workspace),
-        tools_factory=lambda settings, editor: ToolRegistry(Workspace([workspace]), editor),
+        tools_factory=lambda settings, editor: ToolRegistry(
+            Workspace([workspace]), editor, auto_approve=settings.tools.auto_approve
+        ),
         backend_factory=lambda settings: backend,
     )
     engine.settings = Settings.model_validate({"model": "scripted", "streaming": {"updateIntervalMs": 0}})

@@ -18,6 +18,7 @@ CONTRACT = {
     "search_files": ({"pattern", "path", "glob", "caseSensitive", "maxResults"}, {"pattern"}),
     "write_file": ({"path", "content"}, {"path", "content"}),
     "edit_file": ({"path", "oldText", "newText", "replaceAll"}, {"path", "oldText", "newText"}),
+    "run_command": ({"command", "cwd", "timeoutSeconds"}, {"command"}),
 }
 
 
@@ -45,7 +46,7 @@ def test_schemas_follow_the_contract(registry: ToolRegistry) -> None:
         assert params["additionalProperties"] is False
         assert len(fn["description"]) > 40
         for prop in params["properties"].values():
-            assert prop["description"] and prop["type"] in ("string", "integer", "boolean")
+            assert prop["description"] and prop["type"] in ("string", "integer", "number", "boolean")
         for node in walk(params):
             assert "title" not in node and "anyOf" not in node and node.get("default", 0) is not None
 
