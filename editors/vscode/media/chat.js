@@ -8,7 +8,7 @@
  */
 
 import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
-import { contextMeter } from '../src/messages';
+import { contextMeter, toolCount, toolLabel } from '../src/messages';
 
 /** @typedef {import('../src/protocol').ToWebview} ToWebview */
 /** @typedef {import('../src/protocol').FromWebview} FromWebview */
@@ -17,6 +17,7 @@ import { contextMeter } from '../src/messages';
 /** @typedef {import('../src/protocol').SessionResult} SessionResult */
 /** @typedef {import('../src/protocol').SessionSummary} SessionSummary */
 /** @typedef {import('../src/protocol').ContextUse} ContextUse */
+/** @typedef {import('../src/protocol').McpServerStatus} McpServerStatus */
 
 /**
  * @typedef {object} VsCodeApi
@@ -66,6 +67,10 @@ const serverDot = el('span', 'server-dot');
 serverDot.title = 'Server';
 header.append(modelSelect, historyButton, newButton, serverDot);
 
+// The MCP servers of `ryan/status`: a line each (empty, and so hidden, when there are none).
+const mcpList = el('div', 'mcp-servers');
+mcpList.setAttribute('aria-label', 'MCP servers');
+
 const banners = el('div', 'banners');
 banners.setAttribute('role', 'alert');
 const sessionsPanel = el('div', 'sessions hidden');
@@ -86,7 +91,7 @@ input.value = state.draft || '';
 const sendButton = el('button', 'send', 'Send');
 inputRow.append(input, sendButton);
 footer.append(chips, inputRow);
-app.append(header, banners, sessionsPanel, messages, footer);
+app.append(header, mcpList, banners, sessionsPanel, messages, footer);
 
 // ---- transcript ---------------------------------------------------------------------------------
 
@@ -221,14 +226,17 @@ const STATUS_LABEL = /** @type {Record<string, string>} */ ({ running: 'running�
 
 /**
  * @param {HTMLElement} parent
- * @param {{callId: string, name: string, arguments: unknown, status: string, output?: string}} call
+ * @param {{callId: string, name: string, arguments: unknown, status: string, output?: string, server?: string, tool?: string}} call
  */
 function toolCard(parent, call) {
   const card = el('details', `tool-card status-${call.status}`);
   card.dataset.callId = call.callId;
   const summary = el('summary');
+  // An MCP server's tool shows as "server › tool"; its full name (mcp__server__tool) on hover.
+  const name = el('span', 'tool-name', toolLabel(call));
+  name.title = call.name;
   summary.append(
-    el('span', 'tool-name', call.name),
+    name,
     el('span', 'tool-path', toolTarget(call.arguments)),
     el('span', 'tool-status', STATUS_LABEL[call.status] || call.status),
   );
@@ -296,6 +304,30 @@ function clearErrors() {
   banners.replaceChildren();
 }
 
+// ---- MCP servers ----------------------------------------------------------------------------------
+
+const MCP_TROUBLE = new Set(['failed', 'crashed']);
+
+/** A line per MCP server: its name, state and number of tools; why it failed on hover and below it. */
+function showMcpServers(/** @type {McpServerStatus[]} */ servers) {
+  mcpList.replaceChildren();
+  for (const s of servers) {
+    const line = el('div', `mcp-server state-${s.state}`);
+    line.dataset.name = s.name;
+    const head = el('div', 'mcp-head');
+    head.append(
+      el('span', 'mcp-dot'),
+      el('span', 'mcp-name', s.name),
+      el('span', 'mcp-state', s.state),
+      el('span', 'mcp-tools', toolCount(s.tools.length)),
+    );
+    line.append(head);
+    line.title = s.error ? `${s.name}: ${s.error}` : s.tools.length ? `${s.name}: ${s.tools.join(', ')}` : s.name;
+    if (s.error && MCP_TROUBLE.has(s.state)) line.append(el('div', 'mcp-error', s.error));
+    mcpList.append(line);
+  }
+}
+
 // ---- sessions -----------------------------------------------------------------------------------
 
 function clearTranscript() {
@@ -314,14 +346,21 @@ function showSessions(/** @type {SessionSummary[]} */ sessions) {
   head.append(close);
   sessionsPanel.append(head);
   for (const s of sessions) {
+    const row = el('div', 'session-row');
     const item = el('button', 'session-item');
     item.append(el('span', 'session-title', s.title || '(untitled)'), el('span', 'session-meta', `${s.messageCount} messages${s.model ? ` · ${s.model}` : ''}`));
-    if (s.sessionId === state.sessionId) item.classList.add('current');
+    if (s.sessionId === state.sessionId) row.classList.add('current');
     item.addEventListener('click', () => {
       sessionsPanel.classList.add('hidden');
       vscode.postMessage({ type: 'openSession', sessionId: s.sessionId });
     });
-    sessionsPanel.append(item);
+    // The extension asks for a confirmation, then sends the list again.
+    const del = el('button', 'icon-button session-delete', '×');
+    del.title = 'Delete this session';
+    del.setAttribute('aria-label', `Delete the session ${s.title || '(untitled)'}`);
+    del.addEventListener('click', () => vscode.postMessage({ type: 'deleteSession', sessionId: s.sessionId, title: s.title }));
+    row.append(item, del);
+    sessionsPanel.append(row);
   }
   sessionsPanel.classList.remove('hidden');
 }
@@ -467,12 +506,15 @@ function handle(m) {
     case 'toolCall': {
       const t = turnFor(m.requestId);
       closeSegments(t);
-      t.cards.set(m.callId, toolCard(t.body, { callId: m.callId, name: m.name, arguments: m.arguments, status: 'running' }));
+      t.cards.set(m.callId, toolCard(t.body, {
+        callId: m.callId, name: m.name, arguments: m.arguments, status: 'running', server: m.server, tool: m.tool,
+      }));
       break;
     }
     case 'toolResult': {
       const t = turnFor(m.requestId);
-      const card = t.cards.get(m.callId) || toolCard(t.body, { callId: m.callId, name: m.name, arguments: {}, status: m.status });
+      const card = t.cards.get(m.callId) ||
+        toolCard(t.body, { callId: m.callId, name: m.name, arguments: {}, status: m.status, server: m.server, tool: m.tool });
       setToolResult(card, m.status, m.output);
       break;
     }
@@ -547,6 +589,9 @@ function handle(m) {
     case 'focusInput':
       if (m.text !== undefined) input.value = m.text;
       input.focus();
+      break;
+    case 'mcp':
+      showMcpServers(m.servers);
       break;
     case 'server':
       serverDot.className = `server-dot ${m.state}`;

@@ -10,13 +10,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { RyanClient } from './client';
 import { DisposableLike, disposeWith } from './lifetime';
-import { contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, summarize } from './messages';
 import {
-  ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, ToWebview,
+  contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling, summarize,
+} from './messages';
+import {
+  ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, StatusResult, ToWebview,
 } from './protocol';
 
 const SESSION_KEY = 'ryan.sessionId';
 const MODEL_KEY = 'ryan.model';
+/** While an MCP server is starting, `ryan/status` is asked again this often, at most STATUS_POLLS times. */
+const STATUS_POLL_MS = 1000;
+const STATUS_POLLS = 60;
 
 export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewType = 'ryan.chatView';
@@ -31,6 +36,9 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private model: string | undefined;
   private context: { entry: ContextEntry; label: string }[] = [];
   private running: { requestId: string; cts: vscode.CancellationTokenSource } | undefined;
+  /** the next `ryan/status` while MCP servers are starting, and how many were asked in a row */
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  private statusPolls = 0;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -42,8 +50,15 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.disposables.push(
       client.onDidChangeState((e) => {
         this.post({ type: 'server', state: e.state, message: e.message });
-        if (e.state === 'running') void this.refreshModels();
+        if (e.state === 'running') {
+          void this.refreshModels();
+          void this.refreshStatus();
+        } else if (e.state === 'stopped') {
+          this.post({ type: 'mcp', servers: [] });
+        }
       }),
+      // New settings may start, stop or restart MCP servers.
+      client.onDidSendSettings(() => void this.refreshStatus()),
     );
   }
 
@@ -131,6 +146,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         if (this.client.running) {
           this.post({ type: 'server', state: 'running' });
           void this.refreshModels();
+          void this.refreshStatus();
         } else {
           // Start the server with the view; a failure shows in the panel through onDidChangeState.
           this.client.start().catch(() => undefined);
@@ -146,7 +162,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         this.newSession();
         return;
       case 'requestModels':
-        await this.refreshModels();
+        await Promise.all([this.refreshModels(), this.refreshStatus()]);
         return;
       case 'pickModel':
         await this.setModel(m.model);
@@ -156,6 +172,9 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         return;
       case 'openSession':
         await this.openSession(m.sessionId);
+        return;
+      case 'deleteSession':
+        if (await this.deleteSession(m.sessionId, m.title)) await this.refreshSessions();
         return;
       case 'clearContext':
         this.context = [];
@@ -237,6 +256,8 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       cts.dispose();
       this.running = undefined;
       this.setBusy(false);
+      // A chat may have started (or crashed) an MCP server.
+      void this.refreshStatus();
     }
   }
 
@@ -306,6 +327,30 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
+  /**
+   * Shows the MCP servers of `ryan/status` (a line each); asks again shortly while one is starting,
+   * so the line turns to ready or failed without the user doing anything.
+   */
+  private async refreshStatus(): Promise<void> {
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = undefined;
+    if (!this.client.running) return;
+    let servers;
+    try {
+      servers = mcpServers(await this.client.request<StatusResult>(Method.status, {}));
+    } catch {
+      return; // the server is going away; its state shows in the header
+    }
+    this.post({ type: 'mcp', servers });
+    if (mcpSettling(servers) && this.statusPolls < STATUS_POLLS) {
+      this.statusPolls++;
+      if (this.statusTimer) clearTimeout(this.statusTimer); // another refresh may have finished first
+      this.statusTimer = setTimeout(() => void this.refreshStatus(), STATUS_POLL_MS);
+    } else {
+      this.statusPolls = 0;
+    }
+  }
+
   async setModel(model: string | undefined): Promise<void> {
     this.model = model || undefined;
     await this.state.update(MODEL_KEY, this.model);
@@ -343,6 +388,33 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
+  /**
+   * Deletes a stored session after the user confirms (a modal dialog); the panel starts afresh if it
+   * was showing it. True when it was deleted.
+   */
+  async deleteSession(sessionId: string, title?: string): Promise<boolean> {
+    const name = title?.trim() || '(untitled)';
+    const choice = await vscode.window.showWarningMessage(
+      `Delete the Ryan session "${name}"?`,
+      { modal: true, detail: 'Its messages are removed from the history. This cannot be undone.' },
+      'Delete',
+    );
+    if (choice !== 'Delete') return false;
+    try {
+      await this.client.request<null>(Method.deleteSession, { sessionId });
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Ryan: could not delete the session: ${errorToInfo(err).message}`);
+      return false;
+    }
+    if (sessionId === this.sessionId) this.newSession();
+    return true;
+  }
+
+  /** The session the panel shows, if any. */
+  get currentSessionId(): string | undefined {
+    return this.sessionId;
+  }
+
   private async insertAtCursor(text: string): Promise<void> {
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
     if (!editor) {
@@ -356,6 +428,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   dispose(): void {
     this.stop();
+    if (this.statusTimer) clearTimeout(this.statusTimer);
     this.viewListeners?.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -17,13 +17,20 @@ import {
 } from 'vscode-languageclient/node';
 import { protocolVersionWarning } from './compat';
 import { ChatParams, ChatResult, Method } from './protocol';
-import { settingsForServer, settingsUpdate } from './settings';
+import { settingsForServer, settingsUpdate, withUserOnlySettings } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped';
 
-/** The `ryan` settings section as plain JSON. */
+/** The user's own value of a `ryan` setting (never a workspace's), for the user-only settings. */
+function userValue(key: string): unknown {
+  const value = vscode.workspace.getConfiguration('ryan').inspect(key)?.globalValue;
+  return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
+}
+
+/** The `ryan` settings section as plain JSON, with `mcpServers` from the user's settings only. */
 function readSection(): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('ryan'))) as Record<string, unknown>;
+  const section = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('ryan'))) as Record<string, unknown>;
+  return withUserOnlySettings(section, userValue);
 }
 
 export class RyanClient implements vscode.Disposable {
@@ -33,6 +40,9 @@ export class RyanClient implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   /** Fires when the server starts, stops or fails to start. */
   readonly onDidChangeState = this.stateEmitter.event;
+  private readonly settingsEmitter = new vscode.EventEmitter<void>();
+  /** Fires after changed settings were sent to the running server (MCP servers may start or stop). */
+  readonly onDidSendSettings = this.settingsEmitter.event;
   lastError: string | undefined;
   /** the settings the server has now */
   private sent: Record<string, unknown> = {};
@@ -101,13 +111,14 @@ export class RyanClient implements vscode.Disposable {
             this.sent = settings;
             this.output.appendLine('Settings changed: sending them to the server.');
             await c.sendNotification(DidChangeConfigurationNotification.type, { settings: { ryan: update } });
+            this.settingsEmitter.fire();
           },
           configuration: async (params, token, next) => {
             const result = await next(params, token);
             if (!Array.isArray(result)) return result;
             return result.map((value, i) =>
               params.items[i]?.section === 'ryan' && value && typeof value === 'object'
-                ? settingsForServer(value as Record<string, unknown>)
+                ? settingsForServer(withUserOnlySettings(value as Record<string, unknown>, userValue))
                 : value,
             );
           },
@@ -197,6 +208,7 @@ export class RyanClient implements vscode.Disposable {
   dispose(): void {
     for (const d of this.disposables) d.dispose();
     this.stateEmitter.dispose();
+    this.settingsEmitter.dispose();
     void this.stop();
   }
 }

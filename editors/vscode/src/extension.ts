@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ChatPanel } from './chatPanel';
 import { RyanClient } from './client';
+import { pickSession } from './sessionPicker';
 
 let client: RyanClient | undefined;
 
@@ -48,21 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
       const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Model for Ryan' });
       if (pick) await panel.setModel(pick.label);
     }),
-    vscode.commands.registerCommand('ryan.openSession', async () => {
-      const r = await panel.listSessions();
-      if (!r) return;
-      const items = r.sessions.map((s) => ({
-        label: s.title || '(untitled)',
-        description: `${s.messageCount} messages${s.model ? ` · ${s.model}` : ''}`,
-        detail: String(s.updatedAt),
-        sessionId: s.sessionId,
-      }));
-      const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Open a Ryan session' });
-      if (pick) {
-        await panel.show();
-        await panel.openSession(pick.sessionId);
-      }
-    }),
+    vscode.commands.registerCommand('ryan.openSession', () => pickSession(panel)),
     vscode.commands.registerCommand('ryan.restartServer', async () => {
       try {
         await c.restart();

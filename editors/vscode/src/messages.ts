@@ -5,7 +5,8 @@
  */
 
 import {
-  ChatEvent, ChatResult, ContextEntry, ContextUse, ErrorCode, ErrorInfo, EventKind, ToWebview,
+  ChatEvent, ChatResult, ContextEntry, ContextUse, ErrorCode, ErrorInfo, EventKind, McpServerStatus, SessionSummary,
+  ToWebview,
 } from './protocol';
 
 function str(v: unknown): string {
@@ -24,10 +25,16 @@ export function eventToMessage(requestId: string, value: unknown): ToWebview | u
     case EventKind.thinking:
       return typeof e.text === 'string' && e.text ? { type: 'thinking', requestId, text: e.text } : undefined;
     case EventKind.toolCall:
-      return { type: 'toolCall', requestId, callId: str(e.callId), name: str(e.name), arguments: e.arguments ?? {} };
+      return {
+        type: 'toolCall', requestId, callId: str(e.callId), name: str(e.name), arguments: e.arguments ?? {},
+        ...mcpFields(e),
+      };
     case EventKind.toolResult: {
       const status = e.status === 'ok' || e.status === 'denied' ? e.status : 'error';
-      return { type: 'toolResult', requestId, callId: str(e.callId), name: str(e.name), status, output: str(e.output) };
+      return {
+        type: 'toolResult', requestId, callId: str(e.callId), name: str(e.name), status, output: str(e.output),
+        ...mcpFields(e),
+      };
     }
     case EventKind.retry: {
       const secs = typeof e.delayMs === 'number' ? ` in ${(e.delayMs / 1000).toFixed(1)} s` : '';
@@ -46,6 +53,59 @@ export function eventToMessage(requestId: string, value: unknown): ToWebview | u
     default:
       return undefined;
   }
+}
+
+/** An MCP tool's `server` and `tool` fields, when the event has them (built-in tools: none). */
+function mcpFields(e: Record<string, unknown>): { server?: string; tool?: string } {
+  return typeof e.server === 'string' && e.server && typeof e.tool === 'string' && e.tool
+    ? { server: e.server, tool: e.tool }
+    : {};
+}
+
+/**
+ * The server and tool of an MCP tool's name, `mcp__<server>__<tool>` (what stored sessions keep),
+ * or undefined for any other name. The server's part ends at the first `__` after the prefix.
+ */
+export function parseMcpName(name: string): { server: string; tool: string } | undefined {
+  const m = /^mcp__(.+?)__(.+)$/.exec(name);
+  return m ? { server: m[1], tool: m[2] } : undefined;
+}
+
+/**
+ * What a tool card names: `demo › add` for an MCP server's tool (from the event's `server` and
+ * `tool`, else parsed from its `mcp__demo__add` name), the name itself for a built-in tool.
+ */
+export function toolLabel(call: { name: string; server?: string | null; tool?: string | null }): string {
+  if (call.server && call.tool) return `${call.server} › ${call.tool}`;
+  const parsed = parseMcpName(call.name);
+  return parsed ? `${parsed.server} › ${parsed.tool}` : call.name;
+}
+
+/** The `mcp` list of a `ryan/status` result, cleaned up for the panel (an older server: none). */
+export function mcpServers(status: unknown): McpServerStatus[] {
+  const list = typeof status === 'object' && status !== null ? (status as { mcp?: unknown }).mcp : undefined;
+  if (!Array.isArray(list)) return [];
+  const out: McpServerStatus[] = [];
+  for (const item of list) {
+    if (typeof item !== 'object' || item === null) continue;
+    const s = item as Record<string, unknown>;
+    if (typeof s.name !== 'string' || !s.name) continue;
+    const tools = Array.isArray(s.tools) ? s.tools.filter((t): t is string => typeof t === 'string') : [];
+    const server: McpServerStatus = { name: s.name, state: str(s.state) || 'unknown', tools };
+    if (typeof s.error === 'string' && s.error) server.error = s.error;
+    out.push(server);
+  }
+  return out;
+}
+
+/** True while any MCP server is still starting: the panel asks for the status again shortly. */
+export function mcpSettling(servers: McpServerStatus[]): boolean {
+  return servers.some((s) => s.state === 'starting');
+}
+
+/** "3 tools" for a server's line in the panel. */
+export function toolCount(n: number): string {
+  return `${n} tool${n === 1 ? '' : 's'}`;
 }
 
 const TITLES: Record<number, string> = {
@@ -146,4 +206,9 @@ export function contextLabel(entry: ContextEntry, relativePath?: string): string
   const a = entry.range.start.line + 1;
   const b = entry.range.end.line + (entry.range.end.character === 0 && entry.range.end.line > entry.range.start.line ? 0 : 1);
   return a === b ? `${name}:${a}` : `${name}:${a}-${b}`;
+}
+
+/** "4 messages · qwen3:4b", and "· current" for the session the panel shows: a session's line in the pickers. */
+export function sessionDescription(s: SessionSummary, current?: string | null): string {
+  return `${s.messageCount} messages${s.model ? ` · ${s.model}` : ''}${s.sessionId === current ? ' · current' : ''}`;
 }

@@ -36,6 +36,7 @@ export const EventKind = {
   thinking: 'thinking',
   content: 'content',
   toolCall: 'toolCall',
+  toolOutput: 'toolOutput',
   toolResult: 'toolResult',
   retry: 'retry',
   fallback: 'fallback',
@@ -62,8 +63,12 @@ export type ChatEvent =
   | { kind: 'start'; sessionId: string; model: string }
   | { kind: 'thinking'; text: string }
   | { kind: 'content'; text: string }
-  | { kind: 'toolCall'; callId: string; name: string; arguments: unknown }
-  | { kind: 'toolResult'; callId: string; name: string; status: ToolStatus; output: string }
+  | { kind: 'toolCall'; callId: string; name: string; arguments: unknown; server?: string | null; tool?: string | null }
+  | {
+      kind: 'toolResult'; callId: string; name: string; status: ToolStatus; output: string;
+      server?: string | null; tool?: string | null;
+    }
+  | { kind: 'toolOutput'; callId: string; text: string }
   | { kind: 'retry'; attempt: number; delayMs: number; reason: string }
   | { kind: 'fallback'; reason: string }
   | { kind: 'resumed'; attempt: number; offset: number }
@@ -89,6 +94,12 @@ export interface ChatResult {
 }
 
 export interface ModelInfo { name: string; details?: unknown }
+
+/** The state of one MCP server in `ryan/status` (`mcp`). */
+export type McpState = 'starting' | 'ready' | 'failed' | 'crashed' | 'stopped' | 'disabled';
+export interface McpServerStatus { name: string; state: McpState | string; tools: string[]; error?: string | null }
+/** The part of `ryan/status` the panel shows (the rest: provider, baseUrl, reachable, history, ...). */
+export interface StatusResult { mcp?: McpServerStatus[]; [key: string]: unknown }
 export interface ModelsResult { models: ModelInfo[]; current?: string | null }
 
 export interface SessionSummary {
@@ -133,8 +144,12 @@ export type ToWebview =
   | { type: 'start'; requestId: string; sessionId: string; model: string }
   | { type: 'content'; requestId: string; text: string }
   | { type: 'thinking'; requestId: string; text: string }
-  | { type: 'toolCall'; requestId: string; callId: string; name: string; arguments: unknown }
-  | { type: 'toolResult'; requestId: string; callId: string; name: string; status: ToolStatus; output: string }
+  /** `server` and `tool` for an MCP server's tool (`name` is then `mcp__<server>__<tool>`) */
+  | { type: 'toolCall'; requestId: string; callId: string; name: string; arguments: unknown; server?: string; tool?: string }
+  | {
+      type: 'toolResult'; requestId: string; callId: string; name: string; status: ToolStatus; output: string;
+      server?: string; tool?: string;
+    }
   | { type: 'status'; requestId: string; text: string }
   /** Something to know about the turn (a `notice` event): kept in the transcript, unlike `status`. */
   | { type: 'notice'; requestId: string; text: string }
@@ -152,7 +167,9 @@ export type ToWebview =
   | { type: 'clear'; sessionId?: string | null }
   | { type: 'context'; items: { label: string }[] }
   | { type: 'focusInput'; text?: string }
-  | { type: 'server'; state: 'starting' | 'running' | 'stopped'; message?: string };
+  | { type: 'server'; state: 'starting' | 'running' | 'stopped'; message?: string }
+  /** the MCP servers of `ryan/status`, a line each under the header (none: no lines) */
+  | { type: 'mcp'; servers: McpServerStatus[] };
 
 // ---- webview → extension -----------------------------------------------------------------------
 
@@ -165,6 +182,8 @@ export type FromWebview =
   | { type: 'pickModel'; model: string }
   | { type: 'requestSessions' }
   | { type: 'openSession'; sessionId: string }
+  /** asks the extension to delete a stored session (it confirms first) */
+  | { type: 'deleteSession'; sessionId: string; title?: string }
   | { type: 'clearContext' }
   | { type: 'copy'; text: string }
   | { type: 'insert'; text: string }

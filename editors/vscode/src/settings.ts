@@ -9,6 +9,28 @@ const SECTIONS = new Set(['streaming', 'tools']);
 
 type Settings = Record<string, unknown>;
 
+/**
+ * Settings that only the user's own settings may give: `mcpServers` starts processes, so a
+ * repository must not be able to set it by being opened. package.json declares it with
+ * `"scope": "application"` (VS Code then ignores workspace values); the extension also reads it
+ * from the user's settings alone (`inspect().globalValue`), whatever the workspace holds.
+ */
+export const USER_ONLY_SETTINGS = ['mcpServers'] as const;
+
+/**
+ * `section` with each user-only setting replaced by the user's own value (`globalValue(key)`, as
+ * `inspect(key)?.globalValue` gives it), or by its default (`{}`) when the user has none. The value is
+ * passed on whole: the server replaces the whole block, so a server removed here is stopped there.
+ */
+export function withUserOnlySettings(section: Settings, globalValue: (key: string) => unknown): Settings {
+  const out: Settings = { ...section };
+  for (const key of USER_ONLY_SETTINGS) {
+    const value = globalValue(key);
+    out[key] = value === undefined ? {} : value;
+  }
+  return out;
+}
+
 function isSection(key: string, value: unknown): value is Settings {
   return SECTIONS.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value);
 }

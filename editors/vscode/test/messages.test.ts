@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  contextLabel, contextMeter, contextUse, errorToInfo, eventToMessage, isCancellation, summarize,
+  contextLabel, contextMeter, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling,
+  parseMcpName, sessionDescription, summarize, toolCount, toolLabel,
 } from '../src/messages';
 import { ErrorCode } from '../src/protocol';
 
@@ -114,5 +115,66 @@ describe('context window share', () => {
     assert.equal(contextMeter({ used: 7300, window: 8192 }).full, false); // 89%
     assert.equal(contextMeter({ used: 7373, window: 8192 }).full, true); // 90%
     assert.match(contextMeter({ used: 1234567, window: 131072 }).title, /^1,234,567 of 131,072 tokens/);
+  });
+});
+
+describe('MCP tools and servers', () => {
+  const id = 'r1';
+  it('passes an MCP tool\'s server and tool on to the panel', () => {
+    const call = { kind: 'toolCall', callId: 'c1', name: 'mcp__demo__add', arguments: { a: 2, b: 3 }, server: 'demo', tool: 'add' };
+    assert.deepEqual(eventToMessage(id, call), {
+      type: 'toolCall', requestId: id, callId: 'c1', name: 'mcp__demo__add', arguments: { a: 2, b: 3 }, server: 'demo', tool: 'add',
+    });
+    const result = { kind: 'toolResult', callId: 'c1', name: 'mcp__demo__add', status: 'ok', output: '5', server: 'demo', tool: 'add' };
+    assert.deepEqual(eventToMessage(id, result), {
+      type: 'toolResult', requestId: id, callId: 'c1', name: 'mcp__demo__add', status: 'ok', output: '5', server: 'demo', tool: 'add',
+    });
+    // A built-in tool: the server sends null (or nothing) for both; the message has neither.
+    const builtin = eventToMessage(id, { kind: 'toolCall', callId: 'c2', name: 'read_file', arguments: {}, server: null, tool: null });
+    assert.deepEqual(builtin, { type: 'toolCall', requestId: id, callId: 'c2', name: 'read_file', arguments: {} });
+  });
+
+  it('labels a tool card "server › tool", from the fields or from the mcp__ name', () => {
+    assert.equal(toolLabel({ name: 'mcp__demo__add', server: 'demo', tool: 'add' }), 'demo › add');
+    // The fields win: names are sanitized on the wire (my.server → my_server), the fields are not.
+    assert.equal(toolLabel({ name: 'mcp__my_server__get_page', server: 'my.server', tool: 'get page' }), 'my.server › get page');
+    // Replayed history has the name only.
+    assert.equal(toolLabel({ name: 'mcp__demo__add' }), 'demo › add');
+    assert.equal(toolLabel({ name: 'mcp__github__list_pull_requests' }), 'github › list_pull_requests');
+    assert.equal(toolLabel({ name: 'read_file' }), 'read_file');
+    assert.equal(toolLabel({ name: 'read_file', server: null, tool: null }), 'read_file');
+    assert.equal(toolLabel({ name: 'mcp__oops' }), 'mcp__oops');
+    assert.deepEqual(parseMcpName('mcp__db__read_query'), { server: 'db', tool: 'read_query' });
+    assert.equal(parseMcpName('edit_file'), undefined);
+  });
+
+  it('takes the MCP servers from ryan/status, whatever else it holds', () => {
+    const status = {
+      provider: 'ollama', reachable: true,
+      mcp: [
+        { name: 'demo', state: 'ready', tools: ['add', 'slow', 7] },
+        { name: 'broken', state: 'failed', tools: [], error: 'boom: cannot start' },
+        { state: 'ready' }, 'junk',
+      ],
+    };
+    assert.deepEqual(mcpServers(status), [
+      { name: 'demo', state: 'ready', tools: ['add', 'slow'] },
+      { name: 'broken', state: 'failed', tools: [], error: 'boom: cannot start' },
+    ]);
+    assert.deepEqual(mcpServers({ provider: 'ollama' }), []); // an older server
+    assert.deepEqual(mcpServers(null), []);
+    assert.equal(mcpSettling(mcpServers({ mcp: [{ name: 'a', state: 'starting', tools: [] }] })), true);
+    assert.equal(mcpSettling(mcpServers(status)), false);
+    assert.equal(toolCount(1), '1 tool');
+    assert.equal(toolCount(3), '3 tools');
+  });
+});
+
+describe('session pickers', () => {
+  it('describes a session, marking the one the panel shows', () => {
+    const s = { sessionId: 's1', title: 'Fix', model: 'qwen3:4b', createdAt: 0, updatedAt: 0, messageCount: 4 };
+    assert.equal(sessionDescription(s), '4 messages · qwen3:4b');
+    assert.equal(sessionDescription(s, 's1'), '4 messages · qwen3:4b · current');
+    assert.equal(sessionDescription({ ...s, model: null }, 's2'), '4 messages');
   });
 });

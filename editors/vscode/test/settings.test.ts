@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { settingsForServer, settingsUpdate } from '../src/settings';
+import { settingsForServer, settingsUpdate, withUserOnlySettings } from '../src/settings';
 
-interface Property { type?: string | string[]; default?: unknown; minimum?: number; markdownDescription?: string }
+interface Property {
+  type?: string | string[]; default?: unknown; minimum?: number; markdownDescription?: string; scope?: string;
+}
 // Bundled to out/test/: the extension's folder is two up.
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, Property> } };
@@ -126,5 +128,61 @@ describe('settingsUpdate', () => {
     settingsUpdate(before, after);
     assert.deepEqual(before, { streaming: { enabled: true, updateIntervalMs: 20 } });
     assert.deepEqual(after, { streaming: { enabled: true } });
+  });
+});
+
+describe('ryan.mcpServers', () => {
+  const demo = { command: 'python3', args: ['server.py'], autoApprove: ['add'] };
+  const docs = { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer x' }, timeout: 30 };
+
+  it('is declared as an object, {} by default, that only the user\'s settings may set', () => {
+    const p = PROPERTIES['ryan.mcpServers'];
+    assert.ok(p, 'package.json declares ryan.mcpServers');
+    assert.equal(p.type, 'object');
+    assert.deepEqual(p.default, {});
+    // A workspace's .vscode/settings.json must never start processes: application scope.
+    assert.equal(p.scope, 'application');
+    assert.match(p.markdownDescription ?? '', /"command"/);
+    assert.match(p.markdownDescription ?? '', /"url"/);
+  });
+
+  it('reaches the server whole: a block, not a section with a key per server', () => {
+    const before = settingsForServer({ ...defaults(), mcpServers: { demo, docs } });
+    assert.deepEqual(before.mcpServers, { demo, docs });
+    // A server removed: the new block without it (the server replaces the whole block), no nulls inside.
+    const after = settingsForServer({ ...defaults(), mcpServers: { demo } });
+    assert.deepEqual(settingsUpdate(before, after).mcpServers, { demo });
+    // All removed: the empty block, which stops them all.
+    assert.deepEqual(settingsUpdate(after, settingsForServer(defaults())).mcpServers, {});
+  });
+
+  it('takes the user\'s own value, never the workspace\'s', () => {
+    const evil = { evil: { command: 'sh', args: ['-c', 'touch /tmp/pwned'] } };
+    // What getConfiguration would give with a workspace value merged in, and what inspect() says.
+    const section = { ...defaults(), mcpServers: { ...evil, demo } };
+    const globals: Record<string, unknown> = { mcpServers: { demo } };
+    const sent = settingsForServer(withUserOnlySettings(section, (k) => globals[k]));
+    assert.deepEqual(sent.mcpServers, { demo });
+    // Nothing in the user's settings: the default, however the workspace sets it.
+    assert.deepEqual(settingsForServer(withUserOnlySettings(section, () => undefined)).mcpServers, {});
+    assert.deepEqual(section.mcpServers, { ...evil, demo }, 'the section itself is left as it was');
+  });
+});
+
+describe('ryan.tools.maxTools', () => {
+  it('is declared as a whole number, at least 1, 128 by default', () => {
+    const p = PROPERTIES['ryan.tools.maxTools'];
+    assert.ok(p, 'package.json declares ryan.tools.maxTools');
+    assert.equal(p.type, 'integer');
+    assert.equal(p.minimum, 1);
+    assert.equal(p.default, 128);
+  });
+
+  it('reaches the server in the tools section, null per key when cleared', () => {
+    const set = settingsForServer({ ...defaults(), tools: { ...(defaults().tools as object), maxTools: 40 } });
+    assert.equal((set.tools as Record<string, unknown>).maxTools, 40);
+    assert.equal((settingsForServer(defaults()).tools as Record<string, unknown>).maxTools, 128);
+    const cleared = settingsForServer({ tools: { enabled: true } });
+    assert.deepEqual(settingsUpdate({ tools: { enabled: true, maxTools: 40 } }, cleared), { tools: { enabled: true, maxTools: null } });
   });
 });

@@ -68,9 +68,24 @@ def llm() -> Iterator[FakeLLM]:
 
 @pytest.fixture(scope="module")
 def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Iterator[dict[str, Any]]:
+    with run_code_server(tmp_path_factory.mktemp("code-server"), llm) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def run_code_server(
+    base: Path,
+    llm: FakeLLM,
+    *,
+    user_settings: dict[str, Any] | None = None,
+    workspace_settings: dict[str, Any] | None = None,
+    log_name: str = "code-server.log",
+) -> Iterator[dict[str, Any]]:
+    """code-server with the packaged extension installed, the real server and `llm` as its backend;
+    `user_settings` are added to the User settings, `workspace_settings` go to the workspace's
+    .vscode/settings.json."""
     if not VSIX.exists():
         subprocess.run(["npm", "run", "-s", "package"], cwd=EXT, check=True)
-    base = tmp_path_factory.mktemp("code-server")
     user_data, extensions, workspace = base / "user-data", base / "extensions", base / "workspace"
     for d in (user_data / "User", user_data / "Machine", extensions, workspace / "src"):
         d.mkdir(parents=True)
@@ -91,7 +106,11 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
         "ryan.streaming.retryAttempts": 0,
         "ryan.streaming.fallbackOnError": False,
         "workbench.secondarySideBar.defaultVisibility": "hidden",
+        **(user_settings or {}),
     }
+    if workspace_settings is not None:
+        (workspace / ".vscode").mkdir()
+        (workspace / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
     # The extension host is "remote" in code-server: machine-scoped settings (ryan.server.*) are read
     # from the Machine settings (which override the User settings, so only those go there).
     (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
@@ -108,7 +127,7 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
         timeout=120,
     )
     port = free_port()
-    log = (ARTIFACTS / "code-server.log").open("w")
+    log = (ARTIFACTS / log_name).open("w")
     proc = subprocess.Popen(
         [
             str(NODE24),
@@ -137,7 +156,7 @@ def code_server(tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM) -> Itera
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"code-server did not start; see {ARTIFACTS / 'code-server.log'}"
+                        f"code-server did not start; see {ARTIFACTS / log_name}"
                     ) from None
                 time.sleep(0.3)
         yield {"url": url, "workspace": workspace, "user_data": user_data, "pid": proc.pid}
@@ -596,3 +615,92 @@ def test_tools_in_the_prompt_for_a_model_without_tool_support(
         assert notes.read_text() == "buy milk\nbuy bread\n"
     finally:
         llm.no_tools.discard(model)
+
+
+MCP_SERVER = ROOT / "tests" / "mcp_servers" / "stdio_server.py"
+
+
+def test_mcp_servers_tools_and_deleting_a_session(
+    tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM, page: Any
+) -> None:
+    """`ryan.mcpServers` from the user's settings reaches the server: the panel has a line for the
+    server (ready, with its tools), the model's call to `mcp__demo__add` asks first and shows as a card
+    "demo › add". A workspace's .vscode/settings.json cannot add a server (nothing is started). The
+    session picker deletes a session after a confirmation (Cancel keeps it)."""
+    llm.reset()
+    base = tmp_path_factory.mktemp("code-server-mcp")
+    marker = base / "workspace-server-started"
+    demo = {"command": sys.executable, "args": [str(MCP_SERVER), "--name", "demo"], "timeout": 20}
+    evil = {"command": sys.executable, "args": ["-c", f"open({str(marker)!r}, 'w').write('started')"]}
+    with run_code_server(
+        base,
+        llm,
+        user_settings={"ryan.mcpServers": {"demo": demo}, "ryan.tools.maxTools": 64},
+        workspace_settings={"ryan.mcpServers": {"evil": evil}},
+        log_name="code-server-mcp.log",
+    ) as server:
+        open_workbench(page, server)
+        frame = open_panel(page)
+
+        # A line per server, from ryan/status: the user's server only.
+        frame.wait_for_selector(".mcp-server.state-ready[data-name='demo']", timeout=30_000)
+        line = frame.locator(".mcp-server")
+        assert line.count() == 1, line.all_inner_texts()
+        assert line.locator(".mcp-name").inner_text() == "demo"
+        tools = line.get_attribute("title") or ""
+        assert tools.startswith("demo: ") and "add" in tools.split(": ", 1)[1].split(", "), tools
+        count = len(tools.split(": ", 1)[1].split(", "))
+        assert line.locator(".mcp-tools").inner_text() == f"{count} tools"
+        assert not marker.exists(), "a workspace setting started a process"
+
+        # The model calls the server's tool: asked first (VS Code's notification), then a card.
+        llm.enqueue(
+            Reply([Text("Let me add them. "), ToolCall("mcp__demo__add", {"a": 2, "b": 3})]),
+            Reply([Text("2 + 3 = **5**.")]),
+        )
+        ask(frame, "What is 2 + 3? Use the demo server.")
+        toast = page.locator(".notifications-toasts .notification-toast", has_text="demo")
+        toast.first.wait_for(timeout=30_000)
+        assert "add" in toast.first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "code-server-mcp-approval.png"))
+        toast.first.locator(".monaco-button", has_text="Allow").first.click()
+        frame.wait_for_selector(".msg.assistant.done", timeout=30_000)
+        card = frame.locator(".msg.assistant.done .tool-card")
+        assert card.locator(".tool-name").all_inner_texts() == ["demo › add"]
+        assert card.locator(".tool-status").all_inner_texts() == ["done"]
+        assert card.locator(".tool-output").text_content().strip() == "5"
+        offered = [t["function"]["name"] for t in llm.chat_requests[0].json.get("tools", [])]
+        assert "mcp__demo__add" in offered and not any("evil" in t for t in offered), offered
+        page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-panel-mcp.png"))
+        assert not marker.exists()
+
+        # The session picker: the trash button asks first; Cancel keeps the session, Delete removes it.
+        title = "What is 2 + 3? Use the demo server."
+        row = page.locator(".quick-input-list .monaco-list-row", has_text=title[:20])
+
+        def trash() -> None:
+            run_command(page, "Ryan: Open Session")
+            row.first.wait_for(timeout=15_000)
+            row.first.hover()
+            row.first.locator(".codicon-trash").click()
+            page.locator(".monaco-dialog-box").wait_for(timeout=10_000)
+
+        trash()
+        assert "Delete the Ryan session" in page.locator(".monaco-dialog-box").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "code-server-delete-session.png"))
+        page.locator(".monaco-dialog-box .monaco-button", has_text="Cancel").click()
+        page.locator(".monaco-dialog-box").wait_for(state="hidden", timeout=10_000)
+        row.first.wait_for(timeout=10_000)  # still listed, the picker still open
+        page.keyboard.press("Escape")
+        assert frame.locator(".msg.user").count() == 1
+
+        trash()
+        page.locator(".monaco-dialog-box .monaco-button", has_text="Delete").click()
+        page.locator(".monaco-dialog-box").wait_for(state="hidden", timeout=10_000)
+        row.first.wait_for(state="detached", timeout=10_000)
+        page.keyboard.press("Escape")
+        # It was the session the panel showed: the panel starts afresh; History no longer has it.
+        wait_until(frame, "() => !document.querySelector('.msg')")
+        frame.click("text=History")
+        frame.wait_for_selector(".sessions-head", timeout=10_000)
+        wait_until(frame, "() => document.querySelector('.sessions-head').textContent.includes('No earlier')")

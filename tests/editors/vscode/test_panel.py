@@ -362,3 +362,105 @@ def test_render_cost_per_delta_does_not_grow(browser: Any, tmp_path: Path) -> No
     print(json.dumps(result))
     # Loose bound: the machine is shared; the benchmark's target is 1.5.
     assert result["ratio_last_to_first"] < 2.5, result
+
+
+def test_mcp_servers_have_a_line_each(page: Any, tmp_path: Path) -> None:
+    """`ryan/status`'s MCP servers under the header: name, state and number of tools on each line;
+    a failed server's error below its line and on hover; none at all without servers."""
+    open_panel(page, tmp_path)
+    assert page.locator(".mcp-server").count() == 0
+    assert not page.locator(".mcp-servers").is_visible()
+    page.evaluate(
+        """() => __send({type: 'mcp', servers: [
+             {name: 'demo', state: 'ready', tools: ['add', 'slow', 'fail']},
+             {name: 'tracker', state: 'failed', tools: [],
+              error: "could not start: boom: cannot start <img src=x onerror=window.__pwned=1>"},
+           ]})"""
+    )
+    lines = page.locator(".mcp-server")
+    assert lines.count() == 2
+    assert [lines.nth(i).locator(".mcp-head").inner_text().split() for i in range(2)] == [
+        ["demo", "ready", "3", "tools"],
+        ["tracker", "failed", "0", "tools"],
+    ]
+    assert lines.nth(0).get_attribute("title") == "demo: add, slow, fail"
+    assert lines.nth(0).locator(".mcp-error").count() == 0
+    error = "could not start: boom: cannot start <img src=x onerror=window.__pwned=1>"
+    assert lines.nth(1).locator(".mcp-error").inner_text() == error  # as text
+    assert lines.nth(1).get_attribute("title") == f"tracker: {error}"
+    page.locator(".mcp-servers").screenshot(path=str(ARTIFACTS / "panel-mcp-servers.png"))
+    # A later status replaces the lines; an empty list removes them.
+    page.evaluate("() => __send({type: 'mcp', servers: [{name: 'demo', state: 'crashed', tools: ['add']}]})")
+    assert page.locator(".mcp-server").count() == 1
+    assert page.locator(".mcp-server.state-crashed .mcp-tools").inner_text() == "1 tool"
+    page.evaluate("() => __send({type: 'mcp', servers: []})")
+    assert page.locator(".mcp-server").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
+
+
+def test_an_mcp_tool_card_names_its_server(page: Any, tmp_path: Path) -> None:
+    """A toolCall with `server`/`tool` shows "demo › add" (the full name on hover); a stored session,
+    which keeps the `mcp__demo__add` name only, shows the same; built-in tools keep their name."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """() => {
+          __send({type: 'userMessage', requestId: 'm', text: 'add 2 and 3', context: []});
+          __send({type: 'toolCall', requestId: 'm', callId: 'c1', name: 'mcp__demo__add',
+                  arguments: {a: 2, b: 3}, server: 'demo', tool: 'add'});
+          __send({type: 'toolResult', requestId: 'm', callId: 'c1', name: 'mcp__demo__add', status: 'ok',
+                  output: '5', server: 'demo', tool: 'add'});
+          __send({type: 'toolCall', requestId: 'm', callId: 'c2', name: 'read_file', arguments: {path: 'a.py'}});
+          __send({type: 'done', requestId: 'm', stopReason: 'stop', model: 'm', sessionId: 's', summary: 'm'});
+        }"""
+    )
+    names = page.locator(".tool-card .tool-name")
+    assert names.all_inner_texts() == ["demo › add", "read_file"]
+    assert names.nth(0).get_attribute("title") == "mcp__demo__add"
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-mcp-tool.png"))
+
+    session = {
+        "sessionId": "s",
+        "title": "add",
+        "messages": [
+            {"role": "user", "content": "add 2 and 3", "status": "complete"},
+            {
+                "role": "assistant",
+                "content": "",
+                "status": "complete",
+                "toolCalls": [
+                    {"callId": "c1", "name": "mcp__demo__add", "arguments": {"a": 2, "b": 3}, "status": "ok"}
+                ],
+            },
+            {"role": "tool", "content": "5", "toolName": "mcp__demo__add", "toolCallId": "c1", "status": "ok"},
+            {"role": "assistant", "content": "5.", "status": "complete"},
+        ],
+    }
+    page.evaluate("(s) => __send({type: 'session', session: s})", session)
+    assert page.locator(".tool-card .tool-name").all_inner_texts() == ["demo › add"]
+    assert page.locator(".tool-card .tool-output").text_content() == "5"
+    assert page.errors == []
+
+
+def test_a_session_is_deleted_from_the_history_list(page: Any, tmp_path: Path) -> None:
+    """Each session in History has a delete button: it asks the extension (which confirms first)."""
+    open_panel(page, tmp_path)
+    page.click("text=History")
+    page.evaluate(
+        """() => __send({type: 'sessions', sessions: [
+             {sessionId: 'a', title: 'First chat', model: 'm', createdAt: 0, updatedAt: 0, messageCount: 2},
+             {sessionId: 'b', title: 'Second chat', model: 'm', createdAt: 0, updatedAt: 0, messageCount: 4}]})"""
+    )
+    page.locator(".session-row").nth(1).hover()
+    page.locator(".session-row").nth(1).locator(".session-delete").click()
+    assert page.evaluate("window.__posted.at(-1)") == {
+        "type": "deleteSession",
+        "sessionId": "b",
+        "title": "Second chat",
+    }
+    # Deleting is not opening: the list stays, and no openSession went out.
+    assert page.locator(".sessions").is_visible()
+    assert not page.evaluate("window.__posted.some(m => m.type === 'openSession')")
+    page.locator(".sessions").screenshot(path=str(ARTIFACTS / "panel-sessions-delete.png"))
+    assert page.errors == []
