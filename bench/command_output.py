@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import resource
 import sys
@@ -35,7 +36,7 @@ class NoEditor:
     async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
         return False
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         return None
 
 
@@ -62,8 +63,9 @@ async def one(registry: ToolRegistry, command: str, megabytes: int, interval_ms:
         events += 1
 
     live = Coalescer(send, interval_ms)  # type: ignore[arg-type]
-    prepared = registry.prepare("run_command", {"command": command, "timeoutSeconds": 600})
-    prepared.stream_output(lambda text: live.push(lambda t: ToolOutput("call_1", t), text))
+    prepared = await registry.prepare("run_command", {"command": command, "timeoutSeconds": 600})
+    output_of_call = functools.partial(ToolOutput, "call_1")
+    prepared.stream_output(lambda text: live.push(output_of_call, text))
     before = peak_mb()
     started = time.perf_counter()
     result = await prepared.run()

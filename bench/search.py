@@ -4,7 +4,7 @@ Generates a tree of 10,000 files (nested folders; a .gitignore that hides some f
 files; a few matching lines), then times, as the median of 5 runs after a warm-up:
 
 - `rg` run directly (a subprocess, output read whole) with the flags the tool passes;
-- `ToolRegistry.prepare("search_files", ...).run()` with ripgrep;
+- `(await ToolRegistry.prepare("search_files", ...)).run()` with ripgrep;
 - the same with the pure-Python fallback forced;
 - `search_files` through the real ryan-server over stdio: a scripted model asks for it, and the time
   from the `toolCall` event to its `toolResult` event at the client is measured;
@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,7 +49,7 @@ class NoEditor:
     async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
         return False
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         return None
 
 
@@ -159,8 +159,10 @@ def main() -> int:
             registry = ToolRegistry(Workspace([root]), NoEditor(), search_backend=backend)
 
             def run() -> object:
-                coro: Awaitable[str] = registry.prepare("search_files", {"pattern": pattern}).run()
-                return loop.run_until_complete(coro)
+                async def once() -> str:
+                    return await (await registry.prepare("search_files", {"pattern": pattern})).run()
+
+                return loop.run_until_complete(once())
 
             return run
 

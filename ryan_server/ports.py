@@ -30,7 +30,7 @@ class Editor(Protocol):
         """
         ...
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         """The editor's current (possibly unsaved) text of `path` if it has it open, else None."""
         ...
 

@@ -56,7 +56,7 @@ class ToolRunner:
         outputs: list[str] = []
         batch: list[tuple[ToolCall, PreparedCall]] = []
         for call in calls:
-            prepared, error = self._prepare(call)
+            prepared, error = await self._prepare(call)
             started = ToolCallStarted(call.call_id, call.name, call.arguments, *self._origin(call))
             if prepared is not None and self._runs_unasked(prepared):
                 self.run.sink.event(started)
@@ -73,7 +73,7 @@ class ToolRunner:
         self.run.sink.status("generating…")
         return outputs
 
-    def _prepare(self, call: ToolCall) -> tuple[PreparedCall | None, str]:
+    async def _prepare(self, call: ToolCall) -> tuple[PreparedCall | None, str]:
         if self.registry is None:
             return None, f"unknown tool '{call.name}': no tools are enabled"
         if call.error is not None:  # a call written as text that could not be read
@@ -81,7 +81,7 @@ class ToolRunner:
             tools = ", ".join(self.registry.names)
             return None, f"{call.error}; write a call as {example} with one of: {tools}"
         try:
-            return self.registry.prepare(call.name, call.arguments), ""
+            return await self.registry.prepare(call.name, call.arguments), ""
         except ToolError as error:
             return None, str(error)
         except Exception as error:  # a bug in a tool must not end the chat

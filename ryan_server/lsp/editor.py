@@ -137,6 +137,6 @@ class LspEditor:
                 return str(open_uri)
         return uri
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         document = self._ls.workspace.text_documents.get(self._uri(path))
         return str(document.source) if document is not None else None

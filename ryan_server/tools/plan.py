@@ -79,6 +79,9 @@ class Plan(ABC):
     def __init__(self, ctx: ToolContext, args: Any) -> None:
         """Validate the call against the workspace (raise ToolError); do nothing yet."""
 
+    async def load(self) -> None:
+        """Read what the question needs (the editor's text of a file, say); may raise ToolError."""
+
     @abstractmethod
     def approval_message(self) -> str: ...
 

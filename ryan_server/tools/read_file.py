@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from pathlib import Path
 from typing import Any
 
 from .args import ReadFileArgs
@@ -22,8 +23,10 @@ class ReadFile(Plan):
     def __init__(self, ctx: ToolContext, args: ReadFileArgs) -> None:
         self.ctx, self.args = ctx, args
         self.target = ctx.workspace.resolve(args.path, must_exist=False, allow_dir=False)
-        if ctx.editor.open_text(self.target) is None and not os.path.exists(self.target):
-            ctx.workspace.resolve(args.path)  # raises the "does not exist" message, with suggestions
+
+    async def load(self) -> None:
+        if await self.ctx.editor.open_text(self.target) is None and not os.path.exists(self.target):
+            self.ctx.workspace.resolve(self.args.path)  # raises "does not exist", with suggestions
 
     def approval_message(self) -> str:
         rng = ""
@@ -32,16 +35,17 @@ class ReadFile(Plan):
         return f"Ryan wants to read {self.ctx.workspace.display(self.target)}{rng}"
 
     async def run(self) -> str:
-        return await in_thread(self._read)
+        target = self.ctx.workspace.resolve(self.args.path, must_exist=False, allow_dir=False)
+        text = await self.ctx.editor.open_text(target)
+        return await in_thread(lambda cancel: self._read(cancel, target, text))
 
-    def _read(self, cancel: threading.Event) -> str:
+    def _read(self, cancel: threading.Event, target: Path, text: str | None) -> str:
+        """Read `target`, or show `text` (the editor's buffer of it) when there is one."""
         ws = self.ctx.workspace
-        target = ws.resolve(self.args.path, must_exist=False, allow_dir=False)
         shown = ws.display(target)
         start, end = self.args.start_line, self.args.end_line
         ranged = start is not None or end is not None
         limit = self.ctx.max_read_bytes
-        text = self.ctx.editor.open_text(target)
         if text is not None:
             if not ranged and len(text.encode("utf-8", "surrogatepass")) > limit:
                 raise ToolError(

@@ -164,7 +164,8 @@ class ToolRegistry:
         ]
         return built_in + [_function(t.name, t.description, t.input_schema) for t in self._mcp.values()]
 
-    def prepare(self, name: str, arguments: dict[str, Any] | str) -> PreparedCall:
+    async def prepare(self, name: str, arguments: dict[str, Any] | str) -> PreparedCall:
+        """Validate a call and read what its question needs (`Plan.load`); raises ToolError."""
         spec = self._specs.get(name)
         if spec is None and name not in self._mcp:
             raise ToolError(f"unknown tool {name!r}; available: {', '.join(self.names)}")
@@ -188,6 +189,7 @@ class ToolRegistry:
         except ValidationError as exc:
             raise ToolError(_validation_message(name, spec, exc)) from exc
         plan = spec.plan(self.context, args)
+        await plan.load()
         by_settings = name in self._auto_approve and spec.settings_may_approve
         return PreparedCall(name, arguments, spec.writes, plan, auto_approved=by_settings)
 

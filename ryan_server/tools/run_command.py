@@ -32,7 +32,7 @@ from .workspace import ToolError
 
 KILL_AFTER = 2.0  # seconds between TERM and KILL when a command runs out of time
 KILL_AFTER_CANCEL = 0.1  # the same when the chat was cancelled: it must answer within 200 ms
-LIVE_LIMIT = 4_000_000  # bytes of output shown live; past it the editor is told how much more came
+LIVE_LIMIT = 1_000_000  # bytes of output shown live; past it the editor is told how much more came
 READ_SIZE = 65536
 # A command with any of these is "more than one command" (or redirects, substitutes, expands): it is
 # asked even when its first words are allowed, so `pytest; rm -rf ~` never passes as `pytest`.

@@ -89,12 +89,18 @@ class WritePlan(Plan):
 
     writes: ClassVar[bool] = True
     path_arg: str
+    base: str | None  # the text before the change (None: no file yet), read by `load`
+    new_text: str
+    replaced: int
+    delta: tuple[int, int]
 
     def __init__(self, ctx: ToolContext, path: str) -> None:
         self.ctx = ctx
         self.path_arg = path
         self.target = ctx.workspace.resolve(path, must_exist=False, allow_dir=False)
-        self.base = self.read_base(self.target)
+
+    async def load(self) -> None:
+        self.base = await self.read_base(self.target)
         self.new_text, self.replaced = self.compute(self.base)
         self.delta = line_delta(self.base or "", self.new_text)
 
@@ -102,9 +108,9 @@ class WritePlan(Plan):
     def compute(self, base: str | None) -> tuple[str, int]:
         """The new text for `base` and how many replacements made it."""
 
-    def read_base(self, target: Path) -> str | None:
+    async def read_base(self, target: Path) -> str | None:
         """The file's current text: the editor's if open there, else the disk's; None if it does not exist."""
-        text = self.ctx.editor.open_text(target)
+        text = await self.ctx.editor.open_text(target)
         if text is not None:
             return text
         ws = self.ctx.workspace
@@ -135,7 +141,7 @@ class WritePlan(Plan):
             raise ToolError(
                 f"{self.path_arg!r} now leads somewhere else than when the change was approved; refused"
             )
-        base = self.read_base(target)
+        base = await self.read_base(target)
         new_text, replaced = self.compute(base)
         delta = line_delta(base or "", new_text)
         if base == new_text:

@@ -95,7 +95,7 @@ class FakeEditor:
     async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
         return False  # the tools write to disk themselves
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         return None
 
 

@@ -34,7 +34,7 @@ class FakeEditor:
             self.open[path] = new_text
         return self.applies
 
-    def open_text(self, path: Path) -> str | None:
+    async def open_text(self, path: Path) -> str | None:
         return self.open.get(path)
 
 

@@ -57,11 +57,11 @@ def test_schemas_are_valid_json_schema(registry: ToolRegistry) -> None:
         jsonschema.Draft202012Validator.check_schema(schema["function"]["parameters"])
 
 
-def test_unknown_tool(registry: ToolRegistry) -> None:
+async def test_unknown_tool(registry: ToolRegistry) -> None:
     with pytest.raises(
         ToolError, match="unknown tool 'delete_file'; available: list_files, read_file, search_files"
     ):
-        registry.prepare("delete_file", {})
+        await registry.prepare("delete_file", {})
 
 
 @pytest.mark.parametrize(
@@ -90,49 +90,47 @@ def test_unknown_tool(registry: ToolRegistry) -> None:
         ("read_file", "[1, 2]", "must be a JSON object"),
     ],
 )
-def test_bad_arguments_name_the_problem(
+async def test_bad_arguments_name_the_problem(
     root: Path, registry: ToolRegistry, name: str, arguments: Any, message: str
 ) -> None:
     write(root, {"a.txt": "a\n"})
     with pytest.raises(ToolError, match=message):
-        registry.prepare(name, arguments)
+        await registry.prepare(name, arguments)
 
 
 async def test_lenient_arguments(root: Path, registry: ToolRegistry) -> None:
     write(root, {"a.txt": "a\nb\n"})
     # a JSON string (OpenAI), nulls and empty strings for "not given", snake_case, numbers as strings
-    prepared = registry.prepare("read_file", '{"path": "a.txt", "startLine": "2", "end_line": null}')
+    prepared = await registry.prepare("read_file", '{"path": "a.txt", "startLine": "2", "end_line": null}')
     assert prepared.arguments == {"path": "a.txt", "startLine": "2", "end_line": None}
     assert await prepared.run() == "   2| b\n(lines 2-2 of 2)"
-    assert await registry.prepare("list_files", "").run() == "a.txt"
-    assert await registry.prepare("list_files", {"glob": "", "maxResults": None}).run() == "a.txt"
-    assert await registry.prepare("list_files", {"maxResults": 10**9}).run() == "a.txt"
+    assert await (await registry.prepare("list_files", "")).run() == "a.txt"
+    assert await (await registry.prepare("list_files", {"glob": "", "maxResults": None})).run() == "a.txt"
+    assert await (await registry.prepare("list_files", {"maxResults": 10**9})).run() == "a.txt"
 
 
-def test_approval_messages_for_reads(root: Path, registry: ToolRegistry) -> None:
+async def test_approval_messages_for_reads(root: Path, registry: ToolRegistry) -> None:
     write(root, {"src/a.py": "a\n"})
-    assert registry.prepare("search_files", {"pattern": "foo"}).approval_message() == (
+    assert (await registry.prepare("search_files", {"pattern": "foo"})).approval_message() == (
         "Ryan wants to search files for 'foo'"
     )
-    assert registry.prepare("search_files", {"pattern": "foo", "path": "src"}).approval_message() == (
+    assert (await registry.prepare("search_files", {"pattern": "foo", "path": "src"})).approval_message() == (
         "Ryan wants to search files for 'foo' in src"
     )
     assert (
-        registry.prepare("read_file", {"path": "src/a.py"}).approval_message()
-        == "Ryan wants to read src/a.py"
-    )
+        await registry.prepare("read_file", {"path": "src/a.py"})
+    ).approval_message() == "Ryan wants to read src/a.py"
     assert (
-        registry.prepare("list_files", {"path": "src"}).approval_message()
-        == "Ryan wants to list files in src"
-    )
-    assert not registry.prepare("list_files", {}).writes
+        await registry.prepare("list_files", {"path": "src"})
+    ).approval_message() == "Ryan wants to list files in src"
+    assert not (await registry.prepare("list_files", {})).writes
 
 
-def test_no_workspace() -> None:
+async def test_no_workspace() -> None:
     from ryan_server.tools import Workspace
 
     from .conftest import FakeEditor
 
     registry = ToolRegistry(Workspace([]), FakeEditor())
     with pytest.raises(ToolError, match="no workspace folder is open"):
-        registry.prepare("list_files", {})
+        await registry.prepare("list_files", {})

@@ -214,7 +214,7 @@ async def test_file_swapped_for_symlink_after_prepare(
         ("write_file", {"content": "pwned\n"}),
         ("edit_file", {"oldText": "hello", "newText": "x"}),
     ):
-        prepared = registry.prepare(tool, {"path": "a.txt", **extra})
+        prepared = await registry.prepare(tool, {"path": "a.txt", **extra})
         (root / "a.txt").unlink()
         (root / "a.txt").symlink_to(outside / "secret.txt")
         with pytest.raises(ToolError):
@@ -229,7 +229,7 @@ async def test_folder_swapped_for_symlink_after_prepare(
     root: Path, outside: Path, registry: ToolRegistry
 ) -> None:
     write(root, {"sub/a.txt": "hello\n"})
-    prepared = registry.prepare("write_file", {"path": "sub/a.txt", "content": "pwned\n"})
+    prepared = await registry.prepare("write_file", {"path": "sub/a.txt", "content": "pwned\n"})
     os.rename(root / "sub", root / "sub_old")
     (root / "sub").symlink_to(outside, target_is_directory=True)
     (outside / "a.txt").write_text("outside a\n")

@@ -201,7 +201,7 @@ async def test_cancel_kills_rg(
     fake.chmod(0o755)
     registry = make_registry(search_backend="rg")
     with patch("ryan_server.tools.plan.find_rg", return_value=str(fake)):
-        prepared = registry.prepare("search_files", {"pattern": "x"})  # runs without a real rg too
+        prepared = await registry.prepare("search_files", {"pattern": "x"})  # runs without a real rg too
         task = asyncio.ensure_future(prepared.run())
         for _ in range(200):
             await asyncio.sleep(0.01)

@@ -24,7 +24,7 @@ def no_temp_files(folder: Path) -> None:
 
 async def test_create_through_the_editor(root: Path, registry: ToolRegistry, editor: FakeEditor) -> None:
     editor.applies = True
-    prepared = registry.prepare("write_file", {"path": "notes/todo.md", "content": "a\nb\nc\n"})
+    prepared = await registry.prepare("write_file", {"path": "notes/todo.md", "content": "a\nb\nc\n"})
     assert prepared.writes
     assert prepared.approval_message() == "Ryan wants to create notes/todo.md (3 lines)"
     assert await prepared.run() == "Wrote 3 lines to notes/todo.md (created)"
@@ -36,7 +36,7 @@ async def test_create_through_the_editor(root: Path, registry: ToolRegistry, edi
 async def test_overwrite_through_the_editor(root: Path, registry: ToolRegistry, editor: FakeEditor) -> None:
     editor.applies = True
     write(root, {"a.py": "one\ntwo\nthree\n"})
-    prepared = registry.prepare("write_file", {"path": "a.py", "content": "one\n2\nthree\nfour\n"})
+    prepared = await registry.prepare("write_file", {"path": "a.py", "content": "one\n2\nthree\nfour\n"})
     assert prepared.approval_message() == "Ryan wants to overwrite a.py (+2 −1 lines)"
     assert await prepared.run() == "Wrote 4 lines to a.py (replaced its content: +2 −1 lines)"
     assert editor.edits == [(root / "a.py", "one\ntwo\nthree\n", "one\n2\nthree\nfour\n")]
@@ -105,7 +105,7 @@ async def test_editor_rejection_is_a_tool_error(
 async def test_write_refuses_binary_and_reports_no_change(root: Path, registry: ToolRegistry) -> None:
     write(root, {"img.bin": b"\x00\x01", "same.txt": "same\n"})
     with pytest.raises(ToolError, match="binary"):
-        registry.prepare("write_file", {"path": "img.bin", "content": "text"})
+        await registry.prepare("write_file", {"path": "img.bin", "content": "text"})
     assert await call(registry, "write_file", path="same.txt", content="same\n") == (
         "same.txt already has this content; nothing changed."
     )
@@ -123,7 +123,7 @@ async def test_edit_unique(root: Path, registry: ToolRegistry, editor: FakeEdito
         "oldText": "def helper(x):\n    return x + 1",
         "newText": "def inc(x):\n    return x + 1",
     }
-    prepared = registry.prepare("edit_file", args)
+    prepared = await registry.prepare("edit_file", args)
     assert prepared.approval_message() == "Ryan wants to edit utils.py (+1 −1 lines)"
     assert await prepared.run() == "Edited utils.py: replaced 1 occurrence (+1 −1 lines)"
     assert (root / "utils.py").read_text() == UTILS.replace("def helper(x)", "def inc(x)")
@@ -133,19 +133,19 @@ async def test_edit_unique(root: Path, registry: ToolRegistry, editor: FakeEdito
 async def test_edit_zero_and_many(root: Path, registry: ToolRegistry) -> None:
     write(root, {"utils.py": UTILS})
     with pytest.raises(ToolError, match=r"oldText was not found in utils.py"):
-        registry.prepare("edit_file", {"path": "utils.py", "oldText": "nope", "newText": "x"})
+        await registry.prepare("edit_file", {"path": "utils.py", "oldText": "nope", "newText": "x"})
     with pytest.raises(ToolError, match=r"oldText occurs 3 times in utils.py; .* set replaceAll"):
-        registry.prepare("edit_file", {"path": "utils.py", "oldText": "helper(", "newText": "inc("})
+        await registry.prepare("edit_file", {"path": "utils.py", "oldText": "helper(", "newText": "inc("})
     with pytest.raises(ToolError, match="oldText is empty"):
-        registry.prepare("edit_file", {"path": "utils.py", "oldText": "", "newText": "x"})
+        await registry.prepare("edit_file", {"path": "utils.py", "oldText": "", "newText": "x"})
     with pytest.raises(ToolError, match="does not exist; use write_file"):
-        registry.prepare("edit_file", {"path": "other.py", "oldText": "a", "newText": "b"})
+        await registry.prepare("edit_file", {"path": "other.py", "oldText": "a", "newText": "b"})
     assert (root / "utils.py").read_text() == UTILS
 
 
 async def test_edit_replace_all(root: Path, registry: ToolRegistry) -> None:
     write(root, {"utils.py": UTILS})
-    prepared = registry.prepare(
+    prepared = await registry.prepare(
         "edit_file", {"path": "utils.py", "oldText": "helper(", "newText": "inc(", "replaceAll": True}
     )
     assert prepared.approval_message() == "Ryan wants to edit utils.py: replace 3 occurrences (+3 −3 lines)"
@@ -173,7 +173,7 @@ async def test_edit_uses_the_unsaved_text(root: Path, registry: ToolRegistry, ed
 
 async def test_run_rechecks_the_file(root: Path, registry: ToolRegistry) -> None:
     write(root, {"a.py": "foo\n"})
-    prepared = registry.prepare("edit_file", {"path": "a.py", "oldText": "foo", "newText": "bar"})
+    prepared = await registry.prepare("edit_file", {"path": "a.py", "oldText": "foo", "newText": "bar"})
     (root / "a.py").write_text("foo\nfoo\n")  # changed between approval and run
     with pytest.raises(ToolError, match="occurs 2 times"):
         await prepared.run()

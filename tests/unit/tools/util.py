@@ -8,7 +8,7 @@ from ryan_server.tools import ToolRegistry
 
 
 async def call(registry: ToolRegistry, name: str, **arguments: object) -> str:
-    return await registry.prepare(name, dict(arguments)).run()
+    return await (await registry.prepare(name, dict(arguments))).run()
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
