@@ -6,7 +6,10 @@ pygls 2.1 (pinned to that minor version in pyproject.toml) offers no public way 
   and answers messages pygls cannot parse with standard JSON-RPC errors;
 - run a client over a process it did not spawn itself: `JsonRPCClient.start_io` always pipes the
   server's stderr, while the terminal client sends it to a log file and starts it in its own session
-  (`_server`, `_server_exit`, `_async_tasks`, `_stop_event`).
+  (`_server`, `_server_exit`, `_async_tasks`, `_stop_event`);
+- let a late answer go: pygls keeps the future of a request that was cancelled while it waited and
+  then fails setting its result (`InvalidStateError`) when the other side answers after all, which
+  it may (`_handle_response`, `_request_futures`). `LateAnswers` drops such an answer instead.
 `missing()` names what is gone; `tests/unit/test_pygls_internals.py` fails with that list.
 """
 
@@ -25,6 +28,18 @@ from pygls.protocol import JsonRPCProtocol
 log = logging.getLogger(__name__)
 
 _CLIENT_ATTRIBUTES = ("_server", "_stop_event", "_async_tasks")
+
+
+class LateAnswers(JsonRPCProtocol):
+    """A protocol that quietly drops the answer to a request it stopped waiting for (cancelled)."""
+
+    def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            del self._request_futures[msg_id]
+            log.debug("dropped the late answer to request %s: it was cancelled before it came", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
 
 
 def send_raw(protocol: JsonRPCProtocol, message: dict[str, Any]) -> None:
@@ -64,9 +79,15 @@ def missing() -> list[str]:
     """What this module relies on that the installed pygls no longer has."""
     gone = [
         f"{owner.__name__}.{name}"
-        for owner, name in ((JsonRPCProtocol, "_send_data"), (JsonRPCClient, "_server_exit"))
+        for owner, name in (
+            (JsonRPCProtocol, "_send_data"),
+            (JsonRPCProtocol, "_handle_response"),
+            (JsonRPCClient, "_server_exit"),
+        )
         if not callable(getattr(owner, name, None))
     ]
     probe = JsonRPCClient()
     gone += [f"JsonRPCClient.{name}" for name in _CLIENT_ATTRIBUTES if not hasattr(probe, name)]
+    if not isinstance(getattr(probe.protocol, "_request_futures", None), dict):
+        gone.append("JsonRPCProtocol._request_futures")
     return gone

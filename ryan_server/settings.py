@@ -51,6 +51,11 @@ class ToolSettings(_Section):
     max_steps: int = Field(20, ge=1, le=200)
     max_read_bytes: int = Field(1_000_000, ge=1, le=100_000_000)
     max_tools: int = Field(128, ge=1, le=1000)  # tools offered to the model, built-in and MCP together
+    # run_command: commands that run without asking (exact words or a prefix of words, never with
+    # shell operators), its time limit, and how much of its output the model gets (head and tail)
+    allow_commands: list[str] = Field(default_factory=list)
+    command_timeout: float = Field(120.0, gt=0, le=86_400)
+    max_output_bytes: int = Field(50_000, ge=1000, le=10_000_000)
 
 
 class McpServerSettings(_Section):

@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from .. import __version__, logs
 from ..protocol import PROTOCOL_VERSION, PROVIDERS, SERVER_NAME, TOOL_NAMES
-from ..pygls_internals import send_raw
+from ..pygls_internals import LateAnswers, send_raw
 
 if TYPE_CHECKING:
     from ..chat.engine import ChatEngine
@@ -47,9 +47,10 @@ class _InvalidRequest:
         self.reason = reason
 
 
-class RyanProtocol(LanguageServerProtocol):
+class RyanProtocol(LateAnswers, LanguageServerProtocol):
     """pygls's protocol plus `capabilities.experimental.ryan` (which pygls's capability builder
-    leaves out) and standard JSON-RPC errors for messages pygls would only log."""
+    leaves out) and standard JSON-RPC errors for messages pygls would only log; an answer to a
+    request the server stopped waiting for (an approval asked by a cancelled chat) is dropped."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" in data and "id" in data and not {"method", "result", "error"} & data.keys():
@@ -88,6 +89,7 @@ class RyanServer(LanguageServer):
         self.initialization_options: Any = None
         self._settings: Settings | None = None
         self._engine: ChatEngine | None = None
+        self.setting_errors: list[str] = []  # the last settings' rejected keys, for ryan/status
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -107,18 +109,26 @@ class RyanServer(LanguageServer):
         merged, errors = merge(previous, raw)
         self._settings = merged
         logs.register_secret(merged.api_key_value)
+        for server in merged.mcp_servers.values():  # tokens in a server's env or headers
+            for value in (*server.env.values(), *server.headers.values()):
+                if len(value.get_secret_value()) >= 8:
+                    logs.register_secret(value.get_secret_value())
         if not self.verbose:
             logs.set_level(merged.log_level)
+        # The same settings often come twice (initializationOptions, then workspace/configuration):
+        # a bad key is told once, until it is fixed or changes.
         for error in errors:
-            log.error("invalid setting %s", error)
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Error,
-                    message=f"Ryan: invalid setting {error}. Keeping its previous value.",
+            if error not in self.setting_errors:
+                log.warning("invalid setting %s", error)
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Error,
+                        message=f"Ryan: invalid setting {error}. Keeping its previous value.",
+                    )
                 )
-            )
+        self.setting_errors = errors if raw else self.setting_errors
         if self._engine is not None:
-            self._engine.settings = merged
+            self._engine.use_settings(merged)
             if merged.history_path != previous.history_path:
                 import anyio
 
@@ -134,9 +144,12 @@ class RyanServer(LanguageServer):
             from ..chat.engine import ChatEngine
 
             engine = ChatEngine(
-                self._open_history(self.settings), workspace=self.workspace_key(), tools_factory=self._tools
+                self._open_history(self.settings),
+                workspace=self.workspace_key(),
+                tools_factory=self._tools,
+                report=self.warn,
             )
-            engine.settings = self.settings
+            engine.use_settings(self.settings)
             self._engine = engine
         return self._engine
 
@@ -151,11 +164,15 @@ class RyanServer(LanguageServer):
         return BackgroundStore(store, path=path, opened_warning=warning)
 
     def _tools(self, settings: Settings, editor: Editor) -> ToolRegistry:
-        from ..tools import ToolRegistry, Workspace
+        from ..tools import ToolRegistry
 
-        return ToolRegistry(
-            Workspace(self.workspace_roots()), editor, max_read_bytes=settings.tools.max_read_bytes
-        )
+        return ToolRegistry.for_settings(self.workspace_roots(), settings, editor)
+
+    async def close_engine(self) -> None:
+        """Stop what the engine started (MCP servers, the built-in model) and close history."""
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await engine.aclose()
 
     def workspace_roots(self) -> list[Path]:
         try:

@@ -68,6 +68,7 @@ class ChatParams(WireModel):
                     uri=item.uri,
                     start_line=item.range.start.line if item.range else None,
                     end_line=item.range.end.line if item.range else None,
+                    end_character=item.range.end.character if item.range else None,
                 )
                 for item in self.context
             ),

@@ -79,7 +79,7 @@ class Plan(ABC):
     def __init__(self, ctx: ToolContext, args: Any) -> None:
         """Validate the call against the workspace (raise ToolError); do nothing yet."""
 
-    async def load(self) -> None:
+    async def load(self) -> None:  # noqa: B027  (optional: most plans need nothing more)
         """Read what the question needs (the editor's text of a file, say); may raise ToolError."""
 
     @abstractmethod

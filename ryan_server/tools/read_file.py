@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from .args import ReadFileArgs
 from .plan import Plan, ToolContext, in_thread
 from .text import BINARY_PROBE, count_lines, human_size, is_binary, split_lines
@@ -25,8 +27,9 @@ class ReadFile(Plan):
         self.target = ctx.workspace.resolve(args.path, must_exist=False, allow_dir=False)
 
     async def load(self) -> None:
-        if await self.ctx.editor.open_text(self.target) is None and not os.path.exists(self.target):
-            self.ctx.workspace.resolve(self.args.path)  # raises "does not exist", with suggestions
+        if await self.ctx.editor.open_text(self.target) is None:
+            if not await anyio.to_thread.run_sync(os.path.exists, self.target):
+                self.ctx.workspace.resolve(self.args.path)  # raises "does not exist", with suggestions
 
     def approval_message(self) -> str:
         rng = ""

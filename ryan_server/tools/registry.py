@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from ..ports import Editor
+from ..settings import Settings
 from .plan import CommandLimits, Plan, ToolContext
 from .specs import SPECS, ToolSpec
 from .workspace import ToolError, Workspace
@@ -141,6 +143,25 @@ class ToolRegistry:
         self._hub: McpHub | None = None
         self._mcp: dict[str, McpTool] = {}
         self.names: tuple[str, ...] = tuple(self._specs)
+
+    @classmethod
+    def for_settings(cls, roots: Sequence[Path], settings: Settings, editor: Editor) -> ToolRegistry:
+        """The tools over the workspace folders `roots`, limited and approved as `settings` say (how
+        every front end builds them)."""
+        tools = settings.tools
+        commands = CommandLimits(
+            tuple(tools.allow_commands),
+            tools.command_timeout,
+            tools.max_output_bytes,
+            tuple(secret for secret in (settings.api_key_value,) if secret),
+        )
+        return cls(
+            Workspace(roots),
+            editor,
+            max_read_bytes=tools.max_read_bytes,
+            auto_approve=tools.auto_approve,
+            commands=commands,
+        )
 
     def add_mcp(self, hub: McpHub, max_tools: int) -> list[str]:
         """Offer the MCP servers' tools too, up to `max_tools` tools in all; returns the names left out."""

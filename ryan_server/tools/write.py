@@ -113,6 +113,9 @@ class WritePlan(Plan):
         text = await self.ctx.editor.open_text(target)
         if text is not None:
             return text
+        return await anyio.to_thread.run_sync(self._read_disk, target)
+
+    def _read_disk(self, target: Path) -> str | None:
         ws = self.ctx.workspace
         try:
             fd = ws.open_in_root(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -146,6 +146,8 @@ class McpConnection:
                 self._fail(State.CRASHED if was_ready else State.FAILED, _describe(exc))
         finally:
             self._client = None
+            if self.state == State.STARTING and not self._stopping:  # cancelled in the middle of it
+                self._fail(State.FAILED, "its connection ended while it was starting")
             self._settled.set()
             if self._stderr is not None:
                 self._stderr.close()
