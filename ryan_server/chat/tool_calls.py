@@ -167,7 +167,8 @@ class ToolRunner:
                 status=MessageStatus.COMPLETE if status == ToolStatus.OK else status,
             ),
         )
-        shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else output[:DISPLAY_OUTPUT_LIMIT] + "\n…"
+        half = DISPLAY_OUTPUT_LIMIT // 2  # the end of a long output matters too (a command's exit code)
+        shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else f"{output[:half]}\n…\n{output[-half:]}"
         run.sink.event(ToolResult(call.call_id, call.name, status, shown, *self._origin(call)))
         return output
 

@@ -190,3 +190,15 @@ async def test_a_hundred_megabytes_of_output_keep_memory_flat(
     assert "MB of output left out" in model_got and len(model_got) < 21_000
     shown = sum(len(e["text"]) for e in chat.events if e["kind"] == "toolOutput")
     assert 1_000_000 <= shown < 1_100_000  # the live view stops at about 1 MB and says so
+
+
+async def test_a_long_output_still_shows_its_exit_code(client: LanguageClient, llm: FakeLLM) -> None:
+    await configure(client, {"tools": {"allowCommands": ["seq"]}})
+    llm.enqueue(run("seq 1 5000"), Reply([Text("ok")]))
+    chat = Chat(client, {"prompt": "count"})
+    await chat.result()
+    (result,) = results(chat)
+    assert result["output"].startswith("$ seq 1 5000\n1\n2\n") and result["output"].endswith(
+        "5000\n\n[exit code 0]"
+    )
+    assert len(result["output"]) < 4100

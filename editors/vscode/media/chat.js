@@ -8,7 +8,8 @@
  */
 
 import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
-import { contextMeter, toolCount, toolLabel } from '../src/messages';
+import { contextMeter, toolArgsText, toolCount, toolLabel, toolTarget } from '../src/messages';
+import { AnsiStripper, OUTPUT_LIMIT, OutputTail, commandEnd, sizeText, stripAnsi } from '../src/output';
 
 /** @typedef {import('../src/protocol').ToWebview} ToWebview */
 /** @typedef {import('../src/protocol').FromWebview} FromWebview */
@@ -103,6 +104,19 @@ app.append(header, mcpList, banners, sessionsPanel, messages, footer);
  * @property {IncrementalMarkdown | undefined} markdown the open markdown segment
  * @property {HTMLElement | undefined} thinking the open thinking text
  * @property {Map<string, HTMLElement>} cards tool cards by callId
+ * @property {Map<string, LiveOutput>} outputs the live output blocks of running commands, by callId
+ * @property {HTMLElement} progress the server's status (`waiting for the model… 3 s`) until text arrives
+ */
+
+/**
+ * @typedef {object} LiveOutput a running command's output in its tool card
+ * @property {HTMLElement} pre the output, a text node per piece (as `tail` keeps them)
+ * @property {HTMLElement} note says how much earlier output was cut
+ * @property {AnsiStripper} ansi
+ * @property {OutputTail} tail
+ * @property {boolean} stick whether it follows new output (the user has not scrolled up)
+ * @property {number} lastTop its scrollTop at the last scroll event, to tell the user scrolling up
+ * @property {boolean} queued a scroll to the bottom is queued for the next frame
  */
 
 /** @type {Map<string, Turn>} */
@@ -145,11 +159,16 @@ function addTurn(/** @type {string} */ requestId) {
   empty.remove();
   const root = el('div', 'msg assistant streaming');
   const body = el('div', 'msg-body');
+  const progress = el('div', 'msg-progress');
+  progress.setAttribute('role', 'status');
+  progress.hidden = true;
   const status = el('div', 'msg-status');
-  root.append(body, status);
+  root.append(body, progress, status);
   messages.append(root);
   /** @type {Turn} */
-  const turn = { root, body, status, markdown: undefined, thinking: undefined, cards: new Map() };
+  const turn = {
+    root, body, status, progress, markdown: undefined, thinking: undefined, cards: new Map(), outputs: new Map(),
+  };
   turns.set(requestId, turn);
   scrollToEnd();
   return turn;
@@ -185,13 +204,22 @@ function closeSegments(/** @type {Turn} */ turn) {
   turn.thinking = undefined;
 }
 
+/** Shows the server's latest status in the turn (text only); '' removes it. */
+function setProgress(/** @type {Turn} */ turn, /** @type {string} */ text) {
+  turn.progress.textContent = text;
+  turn.progress.hidden = !text;
+  if (text) scrollToEnd();
+}
+
 function appendContent(/** @type {Turn} */ turn, /** @type {string} */ text) {
+  setProgress(turn, '');
   turn.thinking = undefined;
   if (!turn.markdown) turn.markdown = markdownSegment(turn.body);
   turn.markdown.append(text);
 }
 
 function appendThinking(/** @type {Turn} */ turn, /** @type {string} */ text) {
+  setProgress(turn, '');
   if (!turn.thinking) {
     closeSegments(turn);
     const d = el('details', 'thinking');
@@ -206,22 +234,6 @@ function appendThinking(/** @type {Turn} */ turn, /** @type {string} */ text) {
   scrollToEnd();
 }
 
-/** The file a tool works on, for the card's title. */
-function toolTarget(/** @type {unknown} */ args) {
-  if (typeof args === 'string') {
-    try {
-      args = JSON.parse(args);
-    } catch {
-      return '';
-    }
-  }
-  if (args && typeof args === 'object') {
-    const a = /** @type {Record<string, unknown>} */ (args);
-    for (const k of ['path', 'pattern', 'glob']) if (typeof a[k] === 'string') return /** @type {string} */ (a[k]);
-  }
-  return '';
-}
-
 const STATUS_LABEL = /** @type {Record<string, string>} */ ({ running: 'running…', ok: 'done', error: 'failed', denied: 'denied' });
 
 /**
@@ -231,16 +243,16 @@ const STATUS_LABEL = /** @type {Record<string, string>} */ ({ running: 'running�
 function toolCard(parent, call) {
   const card = el('details', `tool-card status-${call.status}`);
   card.dataset.callId = call.callId;
+  card.dataset.name = call.name;
   const summary = el('summary');
   // An MCP server's tool shows as "server › tool"; its full name (mcp__server__tool) on hover.
   const name = el('span', 'tool-name', toolLabel(call));
   name.title = call.name;
-  summary.append(
-    name,
-    el('span', 'tool-path', toolTarget(call.arguments)),
-    el('span', 'tool-status', STATUS_LABEL[call.status] || call.status),
-  );
-  const args = el('pre', 'tool-args', typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments, null, 2));
+  // The file, pattern or command (run_command) it works on; the whole of it on hover.
+  const target = el('span', 'tool-path', toolTarget(call.name, call.arguments));
+  target.title = target.textContent || '';
+  summary.append(name, target, el('span', 'tool-status', STATUS_LABEL[call.status] || call.status));
+  const args = el('pre', 'tool-args', toolArgsText(call.name, call.arguments));
   const out = el('pre', 'tool-output', call.output || '');
   card.append(summary, args, out);
   parent.append(card);
@@ -248,16 +260,82 @@ function toolCard(parent, call) {
   return card;
 }
 
+/**
+ * A tool's result in its card. A command's card says how it ended (`exit code 1`, `stopped`) from its
+ * result's last line; its live output stays, and the result (the same output) is not repeated below it.
+ */
 function setToolResult(/** @type {HTMLElement} */ card, /** @type {string} */ status, /** @type {string} */ output) {
-  card.className = `tool-card status-${status}`;
-  const s = card.querySelector('.tool-status');
-  if (s) s.textContent = STATUS_LABEL[status] || status;
+  const command = card.dataset.name === 'run_command';
+  const end = command && status === 'ok' ? commandEnd(output) : undefined;
+  card.className = `tool-card status-${status}${end && !end.success ? ' exit-failed' : ''}`;
+  const s = /** @type {HTMLElement | null} */ (card.querySelector('.tool-status'));
+  if (s) {
+    s.textContent = end ? end.label : STATUS_LABEL[status] || status;
+    s.title = end ? end.detail : '';
+  }
   const o = card.querySelector('.tool-output');
-  if (o) o.textContent = output;
+  const live = card.querySelector('.tool-live');
+  if (o) o.textContent = live && status === 'ok' ? '' : command ? stripAnsi(output) : output;
+}
+
+/** The live output block of a running command's card, made (and the card opened) on its first output. */
+function liveOutput(/** @type {Turn} */ turn, /** @type {HTMLElement} */ card, /** @type {string} */ callId) {
+  const known = turn.outputs.get(callId);
+  if (known) return known;
+  const note = el('div', 'tool-live-cut');
+  note.hidden = true;
+  const pre = el('pre', 'tool-live');
+  pre.setAttribute('aria-label', 'Output');
+  card.insertBefore(note, card.querySelector('.tool-output'));
+  card.insertBefore(pre, card.querySelector('.tool-output'));
+  /** @type {LiveOutput} */
+  const live = { pre, note, ansi: new AnsiStripper(), tail: new OutputTail(), stick: true, lastTop: 0, queued: false };
+  // Following stops when the user scrolls up and starts again when they are back at the end. Output
+  // that arrived before a scroll event is handled must not count as scrolling up: only a move up does.
+  pre.addEventListener('scroll', () => {
+    const top = pre.scrollTop;
+    if (pre.scrollHeight - top - pre.clientHeight < 24) live.stick = true;
+    else if (top < live.lastTop) live.stick = false;
+    live.lastTop = top;
+  });
+  /** @type {HTMLDetailsElement} */ (card).open = true;
+  turn.outputs.set(callId, live);
+  return live;
+}
+
+/**
+ * Appends a piece of a command's output, as text: escape sequences removed, only the last
+ * OUTPUT_LIMIT characters kept (the note says how much was cut), following the end unless the
+ * user scrolled up.
+ */
+function appendOutput(/** @type {LiveOutput} */ live, /** @type {string} */ piece) {
+  const text = live.ansi.push(piece);
+  if (!text) return;
+  const change = live.tail.push(text);
+  live.pre.append(document.createTextNode(text));
+  for (let i = 0; i < change.drop; i++) live.pre.firstChild?.remove();
+  const first = /** @type {Text | null} */ (live.pre.firstChild);
+  if (change.first !== undefined && first) first.data = change.first;
+  if (live.tail.cut) {
+    live.note.hidden = false;
+    live.note.textContent =
+      `Earlier output was cut: ${sizeText(live.tail.cut)} not shown (the panel keeps the last ${sizeText(OUTPUT_LIMIT)}).`;
+  }
+  if (live.stick && !live.queued) {
+    live.queued = true;
+    requestAnimationFrame(() => {
+      live.queued = false;
+      if (!live.stick) return;
+      live.pre.scrollTop = live.pre.scrollHeight;
+      live.lastTop = live.pre.scrollTop;
+    });
+  }
+  scrollToEnd();
 }
 
 function endTurn(/** @type {Turn} */ turn, /** @type {string} */ meta, /** @type {string} */ cls) {
   closeSegments(turn);
+  setProgress(turn, '');
   turn.root.classList.remove('streaming');
   if (cls) turn.root.classList.add(cls);
   turn.status.textContent = meta;
@@ -518,6 +596,15 @@ function handle(m) {
       setToolResult(card, m.status, m.output);
       break;
     }
+    case 'toolOutput': {
+      const t = turnFor(m.requestId);
+      const card = t.cards.get(m.callId);
+      if (card) appendOutput(liveOutput(t, card, m.callId), m.text);
+      break;
+    }
+    case 'progress':
+      setProgress(turnFor(m.requestId), m.text);
+      break;
     case 'status':
       turnFor(m.requestId).status.textContent = m.text;
       break;

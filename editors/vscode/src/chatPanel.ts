@@ -12,6 +12,7 @@ import { RyanClient } from './client';
 import { DisposableLike, disposeWith } from './lifetime';
 import {
   contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling, summarize,
+  workDoneToMessage,
 } from './messages';
 import {
   ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, StatusResult, ToWebview,
@@ -235,6 +236,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
           this.post(msg);
         },
         cts.token,
+        (value) => {
+          const msg = workDoneToMessage(requestId, value);
+          if (msg) this.post(msg);
+        },
       );
       if (result.sessionId) this.rememberSession(result.sessionId);
       this.post({

@@ -14,6 +14,7 @@ import {
   ServerOptions,
   State,
   TransportKind,
+  WorkDoneProgress,
 } from 'vscode-languageclient/node';
 import { protocolVersionWarning } from './compat';
 import { ChatParams, ChatResult, Method } from './protocol';
@@ -21,13 +22,16 @@ import { settingsForServer, settingsUpdate, withUserOnlySettings } from './setti
 
 export type ServerState = 'starting' | 'running' | 'stopped';
 
-/** The user's own value of a `ryan` setting (never a workspace's), for the user-only settings. */
+/**
+ * The user's own value of a `ryan` setting (never a workspace's), for the user-only settings
+ * (`mcpServers`, `tools.allowCommands`, `tools.autoApprove`: see settings.ts).
+ */
 function userValue(key: string): unknown {
   const value = vscode.workspace.getConfiguration('ryan').inspect(key)?.globalValue;
   return value === undefined ? undefined : (JSON.parse(JSON.stringify(value)) as unknown);
 }
 
-/** The `ryan` settings section as plain JSON, with `mcpServers` from the user's settings only. */
+/** The `ryan` settings section as plain JSON, with the user-only settings from the user's settings alone. */
 function readSection(): Record<string, unknown> {
   const section = JSON.parse(JSON.stringify(vscode.workspace.getConfiguration('ryan'))) as Record<string, unknown>;
   return withUserOnlySettings(section, userValue);
@@ -187,21 +191,28 @@ export class RyanClient implements vscode.Disposable {
   }
 
   /**
-   * Runs `ryan/chat`, calling `onEvent` with every `$/progress` value of its partialResultToken.
-   * Cancelling `token` sends `$/cancelRequest`; the promise then rejects with code -32800.
+   * Runs `ryan/chat`, calling `onEvent` with every `$/progress` value of its partialResultToken and
+   * `onWorkDone` with every begin/report/end of its workDoneToken (the server's status: `waiting for
+   * the model… 3 s`, `running run_command…`). Cancelling `token` sends `$/cancelRequest`; the
+   * promise then rejects with code -32800.
    */
   async chat(
-    params: Omit<ChatParams, 'partialResultToken'>,
+    params: Omit<ChatParams, 'partialResultToken' | 'workDoneToken'>,
     onEvent: (value: unknown) => void,
     token: vscode.CancellationToken,
+    onWorkDone?: (value: unknown) => void,
   ): Promise<ChatResult> {
     const client = await this.start();
-    const partialResultToken = `ryan-${randomUUID()}`;
-    const sub = client.onProgress(new ProgressType<unknown>(), partialResultToken, onEvent);
+    const id = randomUUID();
+    const partialResultToken = `ryan-${id}`;
+    const workDoneToken = `ryan-status-${id}`;
+    const subs = [client.onProgress(new ProgressType<unknown>(), partialResultToken, onEvent)];
+    if (onWorkDone) subs.push(client.onProgress(WorkDoneProgress.type, workDoneToken, onWorkDone));
+    const sent = onWorkDone ? { ...params, partialResultToken, workDoneToken } : { ...params, partialResultToken };
     try {
-      return await client.sendRequest<ChatResult>(Method.chat, { ...params, partialResultToken }, token);
+      return await client.sendRequest<ChatResult>(Method.chat, sent, token);
     } finally {
-      sub.dispose();
+      for (const sub of subs) sub.dispose();
     }
   }
 

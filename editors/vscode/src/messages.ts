@@ -36,6 +36,10 @@ export function eventToMessage(requestId: string, value: unknown): ToWebview | u
         ...mcpFields(e),
       };
     }
+    case EventKind.toolOutput:
+      return typeof e.text === 'string' && e.text
+        ? { type: 'toolOutput', requestId, callId: str(e.callId), text: e.text }
+        : undefined;
     case EventKind.retry: {
       const secs = typeof e.delayMs === 'number' ? ` in ${(e.delayMs / 1000).toFixed(1)} s` : '';
       return { type: 'status', requestId, text: `Retrying (attempt ${str(e.attempt)})${secs}: ${str(e.reason)}` };
@@ -53,6 +57,20 @@ export function eventToMessage(requestId: string, value: unknown): ToWebview | u
     default:
       return undefined;
   }
+}
+
+/**
+ * Maps one `$/progress` value of a chat's workDoneToken (`begin`, `report`, `end`) to the panel's
+ * status line: the message of a begin or report, and an empty text (no status) at the end.
+ */
+export function workDoneToMessage(requestId: string, value: unknown): ToWebview | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as { kind?: unknown; message?: unknown };
+  if (v.kind === 'end') return { type: 'progress', requestId, text: '' };
+  if ((v.kind === 'begin' || v.kind === 'report') && typeof v.message === 'string' && v.message) {
+    return { type: 'progress', requestId, text: v.message };
+  }
+  return undefined;
 }
 
 /** An MCP tool's `server` and `tool` fields, when the event has them (built-in tools: none). */
@@ -79,6 +97,41 @@ export function toolLabel(call: { name: string; server?: string | null; tool?: s
   if (call.server && call.tool) return `${call.server} › ${call.tool}`;
   const parsed = parseMcpName(call.name);
   return parsed ? `${parsed.server} › ${parsed.tool}` : call.name;
+}
+
+/**
+ * What a tool card shows next to the tool's name: the command of `run_command`, the file, pattern or
+ * glob of the others ('' when the arguments name none, or are not JSON).
+ */
+export function toolTarget(name: string, args: unknown): string {
+  if (typeof args === 'string') {
+    try {
+      args = JSON.parse(args);
+    } catch {
+      return '';
+    }
+  }
+  if (!args || typeof args !== 'object') return '';
+  const a = args as Record<string, unknown>;
+  const keys = name === 'run_command' ? ['command'] : ['path', 'pattern', 'glob'];
+  for (const k of keys) if (typeof a[k] === 'string') return a[k];
+  return '';
+}
+
+/**
+ * The arguments as a tool card shows them: a command as the shell gets it (`$ pytest -q`, then its
+ * folder and time limit when the model gave them), anything else as indented JSON.
+ */
+export function toolArgsText(name: string, args: unknown): string {
+  if (typeof args === 'string') return args;
+  const a = args && typeof args === 'object' ? (args as Record<string, unknown>) : undefined;
+  if (name === 'run_command' && a && typeof a.command === 'string') {
+    const lines = [`$ ${a.command}`];
+    if (typeof a.cwd === 'string' && a.cwd) lines.push(`in ${a.cwd}`);
+    if (typeof a.timeoutSeconds === 'number') lines.push(`time limit ${a.timeoutSeconds} s`);
+    return lines.join('\n');
+  }
+  return JSON.stringify(args, null, 2) ?? '';
 }
 
 /** The `mcp` list of a `ryan/status` result, cleaned up for the panel (an older server: none). */

@@ -150,7 +150,14 @@ export type ToWebview =
       type: 'toolResult'; requestId: string; callId: string; name: string; status: ToolStatus; output: string;
       server?: string; tool?: string;
     }
+  /** a piece of a running tool's output (a command's stdout and stderr), as it came */
+  | { type: 'toolOutput'; requestId: string; callId: string; text: string }
   | { type: 'status'; requestId: string; text: string }
+  /**
+   * The chat's latest work-done status (`waiting for the model… 3 s`, `running run_command…`), shown
+   * until the answer's text arrives or the chat ends; an empty text removes it.
+   */
+  | { type: 'progress'; requestId: string; text: string }
   /** Something to know about the turn (a `notice` event): kept in the transcript, unlike `status`. */
   | { type: 'notice'; requestId: string; text: string }
   | {

@@ -10,23 +10,36 @@ const SECTIONS = new Set(['streaming', 'tools']);
 type Settings = Record<string, unknown>;
 
 /**
- * Settings that only the user's own settings may give: `mcpServers` starts processes, so a
- * repository must not be able to set it by being opened. package.json declares it with
- * `"scope": "application"` (VS Code then ignores workspace values); the extension also reads it
- * from the user's settings alone (`inspect().globalValue`), whatever the workspace holds.
+ * Settings that only the user's own settings may give, with their defaults (package.json's):
+ * `mcpServers` starts processes, `tools.allowCommands` runs commands without asking and
+ * `tools.autoApprove` runs tools without asking, so a repository must not be able to set them by
+ * being opened. package.json declares them with `"scope": "application"` (VS Code then ignores
+ * workspace values); the extension also reads them from the user's settings alone
+ * (`inspect().globalValue`), whatever the workspace holds.
  */
-export const USER_ONLY_SETTINGS = ['mcpServers'] as const;
+export const USER_ONLY_SETTINGS: Readonly<Record<string, unknown>> = {
+  mcpServers: {},
+  'tools.allowCommands': [],
+  'tools.autoApprove': ['list_files', 'read_file', 'search_files'],
+};
 
 /**
- * `section` with each user-only setting replaced by the user's own value (`globalValue(key)`, as
- * `inspect(key)?.globalValue` gives it), or by its default (`{}`) when the user has none. The value is
- * passed on whole: the server replaces the whole block, so a server removed here is stopped there.
+ * `section` with each user-only setting (a dotted key reaches into its section) replaced by the
+ * user's own value (`globalValue(key)`, as `inspect(key)?.globalValue` gives it), or by its default
+ * when the user has none. The value is passed on whole: the server replaces the whole block, so a
+ * server removed here is stopped there. `section` itself is left as it was.
  */
 export function withUserOnlySettings(section: Settings, globalValue: (key: string) => unknown): Settings {
   const out: Settings = { ...section };
-  for (const key of USER_ONLY_SETTINGS) {
+  for (const [key, fallback] of Object.entries(USER_ONLY_SETTINGS)) {
     const value = globalValue(key);
-    out[key] = value === undefined ? {} : value;
+    const path = key.split('.');
+    let node = out;
+    for (const part of path.slice(0, -1)) {
+      const inner = node[part];
+      node = node[part] = typeof inner === 'object' && inner !== null && !Array.isArray(inner) ? { ...inner } : {};
+    }
+    node[path[path.length - 1]] = value === undefined ? structuredClone(fallback) : value;
   }
   return out;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   contextLabel, contextMeter, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling,
-  parseMcpName, sessionDescription, summarize, toolCount, toolLabel,
+  parseMcpName, sessionDescription, summarize, toolArgsText, toolCount, toolLabel, toolTarget, workDoneToMessage,
 } from '../src/messages';
 import { ErrorCode } from '../src/protocol';
 
@@ -18,6 +18,9 @@ describe('eventToMessage', () => {
       { type: 'toolCall', requestId: id, callId: 'c1', name: 'read_file', arguments: { path: 'a.py' } });
     assert.deepEqual(eventToMessage(id, { kind: 'toolResult', callId: 'c1', name: 'read_file', status: 'denied', output: 'no' }),
       { type: 'toolResult', requestId: id, callId: 'c1', name: 'read_file', status: 'denied', output: 'no' });
+    assert.deepEqual(eventToMessage(id, { kind: 'toolOutput', callId: 'c2', text: 'collected 3 items\n' }),
+      { type: 'toolOutput', requestId: id, callId: 'c2', text: 'collected 3 items\n' });
+    assert.equal(eventToMessage(id, { kind: 'toolOutput', callId: 'c2', text: '' }), undefined);
     const retry = eventToMessage(id, { kind: 'retry', attempt: 2, delayMs: 2000, reason: 'HTTP 503' });
     assert.equal(retry?.type, 'status');
     assert.match((retry as { text: string }).text, /attempt 2.*2\.0 s.*HTTP 503/);
@@ -36,6 +39,42 @@ describe('eventToMessage', () => {
     assert.equal(eventToMessage(id, { kind: 'nope' }), undefined);
     assert.equal(eventToMessage(id, { kind: 'content', text: '' }), undefined);
     assert.equal(eventToMessage(id, { kind: 'content', text: 5 }), undefined);
+  });
+});
+
+describe('workDoneToMessage', () => {
+  it('shows the message of a begin or report, and nothing after the end', () => {
+    assert.deepEqual(workDoneToMessage('r', { kind: 'begin', title: 'Ryan: m', message: 'starting…' }),
+      { type: 'progress', requestId: 'r', text: 'starting…' });
+    assert.deepEqual(workDoneToMessage('r', { kind: 'report', message: 'waiting for the model… 3 s' }),
+      { type: 'progress', requestId: 'r', text: 'waiting for the model… 3 s' });
+    assert.deepEqual(workDoneToMessage('r', { kind: 'end', message: 'done' }), { type: 'progress', requestId: 'r', text: '' });
+    assert.equal(workDoneToMessage('r', { kind: 'report', percentage: 5 }), undefined);
+    assert.equal(workDoneToMessage('r', null), undefined);
+    assert.equal(workDoneToMessage('r', { kind: 'other', message: 'x' }), undefined);
+  });
+});
+
+describe('toolTarget', () => {
+  it('names the command of run_command, the file or pattern of the others', () => {
+    assert.equal(toolTarget('run_command', { command: 'pytest -q', cwd: 'tests' }), 'pytest -q');
+    assert.equal(toolTarget('run_command', '{"command": "git status"}'), 'git status');
+    assert.equal(toolTarget('read_file', { path: 'a.py' }), 'a.py');
+    assert.equal(toolTarget('search_files', { pattern: 'TODO', path: '.' }), '.');
+    assert.equal(toolTarget('list_files', { glob: '*.ts' }), '*.ts');
+    assert.equal(toolTarget('read_file', '{not json'), '');
+    assert.equal(toolTarget('mcp__demo__add', { a: 2 }), '');
+  });
+});
+
+describe('toolArgsText', () => {
+  it('shows a command as the shell gets it, other arguments as JSON', () => {
+    assert.equal(toolArgsText('run_command', { command: 'echo "hi" \\n' }), '$ echo "hi" \\n');
+    assert.equal(toolArgsText('run_command', { command: 'pytest -q', cwd: 'tests', timeoutSeconds: 30 }),
+      '$ pytest -q\nin tests\ntime limit 30 s');
+    assert.equal(toolArgsText('read_file', { path: 'a.py' }), '{\n  "path": "a.py"\n}');
+    assert.equal(toolArgsText('run_command', '{"command": broken'), '{"command": broken');
+    assert.equal(toolArgsText('run_command', {}), '{}');
   });
 });
 

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { settingsForServer, settingsUpdate, withUserOnlySettings } from '../src/settings';
+import { USER_ONLY_SETTINGS, settingsForServer, settingsUpdate, withUserOnlySettings } from '../src/settings';
 
 interface Property {
-  type?: string | string[]; default?: unknown; minimum?: number; markdownDescription?: string; scope?: string;
+  type?: string | string[]; default?: unknown; minimum?: number; exclusiveMinimum?: number;
+  markdownDescription?: string; description?: string; scope?: string; items?: { type?: string; enum?: string[] };
 }
 // Bundled to out/test/: the extension's folder is two up.
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -184,5 +185,87 @@ describe('ryan.tools.maxTools', () => {
     assert.equal((settingsForServer(defaults()).tools as Record<string, unknown>).maxTools, 128);
     const cleared = settingsForServer({ tools: { enabled: true } });
     assert.deepEqual(settingsUpdate({ tools: { enabled: true, maxTools: 40 } }, cleared), { tools: { enabled: true, maxTools: null } });
+  });
+});
+
+describe('run_command settings', () => {
+  it('declares ryan.tools.allowCommands: a list of strings, empty by default, for the user alone', () => {
+    const p = PROPERTIES['ryan.tools.allowCommands'];
+    assert.ok(p, 'package.json declares ryan.tools.allowCommands');
+    assert.equal(p.type, 'array');
+    assert.equal(p.items?.type, 'string');
+    assert.deepEqual(p.default, []);
+    // A repository's .vscode/settings.json must never let a command run unasked.
+    assert.equal(p.scope, 'application');
+    assert.match(p.markdownDescription ?? '', /"pytest"/);
+    assert.match(p.markdownDescription ?? '', /"git status"/);
+    assert.match(p.markdownDescription ?? '', /shell operators/);
+  });
+
+  it('makes ryan.tools.autoApprove the user\'s alone too', () => {
+    assert.equal(PROPERTIES['ryan.tools.autoApprove'].scope, 'application');
+  });
+
+  it('declares ryan.tools.commandTimeout (seconds, > 0, 120) and ryan.tools.maxOutputBytes (>= 1000, 50000)', () => {
+    const timeout = PROPERTIES['ryan.tools.commandTimeout'];
+    assert.ok(timeout, 'package.json declares ryan.tools.commandTimeout');
+    assert.equal(timeout.type, 'number');
+    assert.equal(timeout.default, 120);
+    assert.equal(timeout.exclusiveMinimum, 0);
+    assert.match(timeout.description ?? '', /[Ss]econds/);
+    const bytes = PROPERTIES['ryan.tools.maxOutputBytes'];
+    assert.ok(bytes, 'package.json declares ryan.tools.maxOutputBytes');
+    assert.equal(bytes.type, 'integer');
+    assert.equal(bytes.default, 50000);
+    assert.equal(bytes.minimum, 1000);
+    // They reach the server in the tools section, with the rest of it.
+    const tools = settingsForServer(defaults()).tools as Record<string, unknown>;
+    assert.equal(tools.commandTimeout, 120);
+    assert.equal(tools.maxOutputBytes, 50000);
+  });
+});
+
+describe('user-only settings', () => {
+  it('are mcpServers, tools.allowCommands and tools.autoApprove, with package.json\'s defaults and scope', () => {
+    assert.deepEqual(Object.keys(USER_ONLY_SETTINGS).sort(), ['mcpServers', 'tools.allowCommands', 'tools.autoApprove']);
+    for (const [key, fallback] of Object.entries(USER_ONLY_SETTINGS)) {
+      const p = PROPERTIES[`ryan.${key}`];
+      assert.ok(p, key);
+      assert.deepEqual(fallback, p.default, key);
+      assert.equal(p.scope, 'application', key);
+    }
+  });
+
+  it('take the user\'s own tools.allowCommands and tools.autoApprove, never the workspace\'s', () => {
+    // What getConfiguration would give with a workspace's values merged in ...
+    const section = {
+      ...defaults(),
+      tools: { ...(defaults().tools as object), allowCommands: ['touch', 'rm'], autoApprove: ['write_file', 'edit_file'], maxSteps: 7 },
+    };
+    // ... and what inspect().globalValue says: the user allowed pytest and nothing about autoApprove.
+    const globals: Record<string, unknown> = { 'tools.allowCommands': ['pytest'] };
+    const sent = settingsForServer(withUserOnlySettings(section, (k) => globals[k]));
+    const tools = sent.tools as Record<string, unknown>;
+    assert.deepEqual(tools.allowCommands, ['pytest']);
+    assert.deepEqual(tools.autoApprove, ['list_files', 'read_file', 'search_files']); // the default
+    assert.equal(tools.maxSteps, 7, 'the other tools settings are read as usual');
+    // Nothing in the user's settings: the defaults, however the workspace sets them.
+    const none = settingsForServer(withUserOnlySettings(section, () => undefined)).tools as Record<string, unknown>;
+    assert.deepEqual(none.allowCommands, []);
+    assert.deepEqual(none.autoApprove, ['list_files', 'read_file', 'search_files']);
+    // The user's own choice is kept, whatever it is.
+    const mine = settingsForServer(withUserOnlySettings(section, (k) => (k === 'tools.autoApprove' ? ['read_file'] : undefined)));
+    assert.deepEqual((mine.tools as Record<string, unknown>).autoApprove, ['read_file']);
+    assert.deepEqual((section.tools as Record<string, unknown>).allowCommands, ['touch', 'rm'], 'the section is left as it was');
+  });
+
+  it('fill in a tools section the workspace configuration answer lacks', () => {
+    const sent = withUserOnlySettings({ model: 'm' }, () => undefined);
+    assert.deepEqual(sent, {
+      model: 'm', mcpServers: {}, tools: { allowCommands: [], autoApprove: ['list_files', 'read_file', 'search_files'] },
+    });
+    const fallback = USER_ONLY_SETTINGS['tools.allowCommands'] as string[];
+    (sent.tools as { allowCommands: string[] }).allowCommands.push('x');
+    assert.deepEqual(fallback, [], 'the defaults are copied, not shared');
   });
 });

@@ -704,3 +704,104 @@ def test_mcp_servers_tools_and_deleting_a_session(
         frame.click("text=History")
         frame.wait_for_selector(".sessions-head", timeout=10_000)
         wait_until(frame, "() => document.querySelector('.sessions-head').textContent.includes('No earlier')")
+
+
+TICKS = "for i in 1 2 3; do echo \"tick $i\"; sleep 1; done; printf '\\033[31mred\\033[0m\\n'; exit 3"
+
+
+def test_run_command_output_streams_live_in_code_server(
+    code_server: dict[str, Any], llm: FakeLLM, page: Any
+) -> None:
+    """While the model is silent the panel says so (`waiting for the model… N s`, the chat's work-done
+    reports), until the answer starts. A real `run_command` (asked first: it has `;`) shows its output
+    live in its card, the command in the card's header, ANSI colours removed, then its exit code."""
+    llm.reset()
+    open_workbench(page, code_server)
+    frame = open_panel(page)
+    frame.click("button.icon-button:has-text('New')")
+    wait_until(frame, "() => !document.querySelector('.msg')")
+    llm.enqueue(
+        Reply([ToolCall("run_command", {"command": TICKS})], first_delay=2.5),
+        Reply([Text("It printed three ticks, then failed with exit code 3.")], first_delay=1.5),
+    )
+    ask(frame, "Run the ticks")
+
+    # The model says nothing for 2.5 s: the status counts the seconds.
+    wait_until(
+        frame,
+        "() => /^waiting for the model… [12] s$/.test("
+        "document.querySelector('.msg.assistant .msg-progress:not([hidden])')?.textContent || '')",
+        timeout=10,
+    )
+    page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-waiting.png"))
+
+    # The command is asked first (it has shell operators), with VS Code's notification.
+    toast = page.locator(".notifications-toasts .notification-toast", has_text="Ryan wants to run")
+    toast.first.wait_for(timeout=20_000)
+    assert "tick" in toast.first.inner_text()
+    toast.first.locator(".monaco-button", has_text="Allow").first.click()
+
+    card = frame.locator(".msg.assistant .tool-card").first
+    assert card.locator(".tool-name").inner_text() == "run_command"
+    assert card.locator(".tool-path").inner_text() == TICKS
+    # Live: the first tick is in the card while the command still runs (it takes 3 s).
+    wait_until(
+        frame,
+        "() => { const c = document.querySelector('.msg.assistant .tool-card');"
+        " return c && c.querySelector('.tool-live')?.textContent.includes('tick 1')"
+        " && c.querySelector('.tool-status').textContent === 'running…'; }",
+        timeout=15,
+    )
+    page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-command-live.png"))
+
+    frame.wait_for_selector(".msg.assistant.done", timeout=30_000)
+    assert card.locator(".tool-live").text_content() == "tick 1\ntick 2\ntick 3\nred\n"
+    assert card.locator(".tool-status").inner_text() == "exit code 3"
+    assert "exit-failed" in (card.get_attribute("class") or "")
+    assert "three ticks" in frame.locator(".msg.assistant.done .md").last.inner_text()
+    # Nothing of the status stays once the answer has come.
+    assert frame.locator(".msg-progress:not([hidden])").count() == 0
+    # What the model was given: the output and the exit code.
+    tool_message = llm.chat_requests[-1].json["messages"][-1]
+    assert "tick 3" in tool_message["content"] and "[exit code 3]" in tool_message["content"], tool_message
+    page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-panel-command.png"))
+
+
+def test_a_workspace_cannot_allow_commands(
+    tmp_path_factory: pytest.TempPathFactory, llm: FakeLLM, page: Any
+) -> None:
+    """`ryan.tools.allowCommands` in a workspace's .vscode/settings.json is ignored: `touch x` is asked
+    (and denied, nothing runs); the user's own allow-list still lets `echo` run unasked."""
+    llm.reset()
+    base = tmp_path_factory.mktemp("code-server-allow")
+    with run_code_server(
+        base,
+        llm,
+        user_settings={"ryan.tools.allowCommands": ["echo"]},
+        workspace_settings={"ryan.tools.allowCommands": ["touch"]},
+        log_name="code-server-allow.log",
+    ) as server:
+        marker = server["workspace"] / "x"
+        open_workbench(page, server)
+        frame = open_panel(page)
+        llm.enqueue(
+            Reply([ToolCall("run_command", {"command": "touch x"})]),
+            Reply([ToolCall("run_command", {"command": "echo allowed by the user"})]),
+            Reply([Text("Done.")]),
+        )
+        ask(frame, "Touch x, then echo")
+
+        toast = page.locator(".notifications-toasts .notification-toast", has_text="touch x")
+        toast.first.wait_for(timeout=30_000)
+        assert "Ryan wants to run" in toast.first.inner_text()
+        assert not marker.exists()
+        page.screenshot(path=str(ARTIFACTS / "code-server-command-approval.png"))
+        toast.first.locator(".monaco-button", has_text="Deny").first.click()
+
+        # The echo runs without asking (the chat finishes with nobody clicking anything).
+        frame.wait_for_selector(".msg.assistant.done", timeout=30_000)
+        cards = frame.locator(".msg.assistant.done .tool-card")
+        assert cards.locator(".tool-path").all_inner_texts() == ["touch x", "echo allowed by the user"]
+        assert cards.locator(".tool-status").all_inner_texts() == ["denied", "exit code 0"]
+        assert cards.nth(1).locator(".tool-live").text_content() == "allowed by the user\n"
+        assert not marker.exists(), "a workspace setting let a command run unasked"

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -464,3 +465,212 @@ def test_a_session_is_deleted_from_the_history_list(page: Any, tmp_path: Path) -
     assert not page.evaluate("window.__posted.some(m => m.type === 'openSession')")
     page.locator(".sessions").screenshot(path=str(ARTIFACTS / "panel-sessions-delete.png"))
     assert page.errors == []
+
+
+def test_command_output_streams_live_into_its_card(page: Any, tmp_path: Path) -> None:
+    """`toolOutput` pieces of a run_command show in its card as they come, in order, as text, with ANSI
+    escape sequences removed (also one cut in two by the pieces); the header shows the command; the
+    result keeps the output and says how the command ended (`exit code 1`, `stopped`)."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """() => {
+          __send({type: 'busy', busy: true});
+          __send({type: 'userMessage', requestId: 'r', text: 'Run the tests', context: []});
+          __send({type: 'start', requestId: 'r', sessionId: 's', model: 'm'});
+          __send({type: 'toolCall', requestId: 'r', callId: 'c1', name: 'run_command',
+                  arguments: {command: 'pytest -q tests/unit'}});
+        }"""
+    )
+    card = page.locator(".tool-card[data-call-id='c1']")
+    assert card.locator(".tool-name").inner_text() == "run_command"
+    assert card.locator(".tool-path").inner_text() == "pytest -q tests/unit"
+    assert card.locator(".tool-path").get_attribute("title") == "pytest -q tests/unit"
+    assert card.locator(".tool-status").inner_text() == "running…"
+    esc = "\x1b"
+    pieces = [
+        "collected 3 items\n\n",
+        f"tests/unit/test_a.py {esc}[32m.{esc}[0m{esc}[3",  # a colour cut in two
+        f"1mF{esc}[0m <img src=x onerror=window.__pwned=1>\n",
+        "=== 1 failed, 1 passed in 0.02s ===\n",
+    ]
+    shown = [
+        "collected 3 items\n\n",
+        "collected 3 items\n\ntests/unit/test_a.py .",
+        "collected 3 items\n\ntests/unit/test_a.py .F <img src=x onerror=window.__pwned=1>\n",
+        "collected 3 items\n\ntests/unit/test_a.py .F <img src=x onerror=window.__pwned=1>\n"
+        "=== 1 failed, 1 passed in 0.02s ===\n",
+    ]
+    for piece, expected in zip(pieces, shown, strict=True):
+        page.evaluate(
+            "(t) => __send({type: 'toolOutput', requestId: 'r', callId: 'c1', text: t})", piece
+        )
+        # Live: in the card before the result, opened so it can be seen.
+        assert card.locator(".tool-live").text_content() == expected
+        assert card.locator(".tool-status").inner_text() == "running…"
+        assert card.evaluate("e => e.open") is True
+    live = card.locator(".tool-live")
+    assert live.is_visible()
+    font = live.evaluate("e => getComputedStyle(e).fontFamily")
+    assert "Mono" in font or "monospace" in font, font
+    assert card.locator(".tool-live-cut").is_hidden()
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-command-running.png"))
+
+    result = "$ pytest -q tests/unit\n" + stripped(shown[-1]) + "\n[exit code 1]"
+    page.evaluate(
+        """(output) => {
+          __send({type: 'toolResult', requestId: 'r', callId: 'c1', name: 'run_command', status: 'ok', output});
+          __send({type: 'toolCall', requestId: 'r', callId: 'c2', name: 'run_command',
+                  arguments: {command: 'sleep 600'}});
+          __send({type: 'toolResult', requestId: 'r', callId: 'c2', name: 'run_command', status: 'ok',
+                  output: '$ sleep 600\\n\\n[stopped: still running after 5 s (the time limit)]'});
+          __send({type: 'toolCall', requestId: 'r', callId: 'c3', name: 'run_command', arguments: {command: 'true'}});
+          __send({type: 'toolOutput', requestId: 'r', callId: 'c3', text: 'fine\\n'});
+          __send({type: 'toolResult', requestId: 'r', callId: 'c3', name: 'run_command', status: 'ok',
+                  output: '$ true\\nfine\\n[exit code 0]'});
+          __send({type: 'content', requestId: 'r', text: 'One test fails.'});
+          __send({type: 'done', requestId: 'r', stopReason: 'stop', model: 'm', sessionId: 's', summary: 'm'});
+        }""",
+        result,
+    )
+    # The output stays; the status says how it ended; the result does not repeat the output.
+    assert live.text_content() == shown[-1]
+    assert card.locator(".tool-status").inner_text() == "exit code 1"
+    assert "exit-failed" in (card.get_attribute("class") or "")
+    assert card.locator(".tool-output").text_content() == ""
+    stopped = page.locator(".tool-card[data-call-id='c2']")
+    assert stopped.locator(".tool-status").inner_text() == "stopped"
+    assert stopped.locator(".tool-status").get_attribute("title") == (
+        "stopped: still running after 5 s (the time limit)"
+    )
+    ok = page.locator(".tool-card[data-call-id='c3']")
+    assert ok.locator(".tool-status").inner_text() == "exit code 0"
+    assert "exit-failed" not in (ok.get_attribute("class") or "")
+    colors = [
+        c.locator(".tool-status").evaluate("e => getComputedStyle(e).backgroundColor") for c in (card, ok)
+    ]
+    assert colors[0] != colors[1], colors
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-command-done.png"))
+    assert page.locator("#app img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
+
+
+def stripped(text: str) -> str:
+    return text.rstrip("\n")
+
+
+def test_command_output_follows_the_end_and_keeps_the_last_200_kb(page: Any, tmp_path: Path) -> None:
+    """The live block scrolls to its end as output comes, unless the user scrolled up; 1 MB of output
+    leaves only the last ~200 KB in the DOM, with a note that earlier output was cut."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """async () => {
+          __send({type: 'userMessage', requestId: 'r', text: 'Build', context: []});
+          __send({type: 'toolCall', requestId: 'r', callId: 'c', name: 'run_command', arguments: {command: 'make'}});
+          for (let i = 0; i < 200; i++) {
+            __send({type: 'toolOutput', requestId: 'r', callId: 'c', text: `compiling unit ${i}\\n`});
+          }
+          await new Promise(requestAnimationFrame);
+          await new Promise(requestAnimationFrame);
+        }"""
+    )
+    live = page.locator(".tool-live")
+    gap = "e => e.scrollHeight - e.scrollTop - e.clientHeight"
+    assert live.evaluate("e => e.scrollHeight > e.clientHeight * 2")  # it does scroll
+    assert live.evaluate(gap) < 5  # at the end
+    # The user scrolls up to read: new output no longer moves the view.
+    live.evaluate("e => { e.scrollTop = 0; e.dispatchEvent(new Event('scroll')); }")
+    page.evaluate(
+        """async () => {
+          for (let i = 0; i < 20; i++) __send({type: 'toolOutput', requestId: 'r', callId: 'c', text: `late ${i}\\n`});
+          await new Promise(requestAnimationFrame);
+          await new Promise(requestAnimationFrame);
+        }"""
+    )
+    assert live.evaluate("e => e.scrollTop") == 0
+    assert live.text_content().endswith("late 19\n")
+    # Back at the end: it follows again.
+    live.evaluate("e => { e.scrollTop = e.scrollHeight; e.dispatchEvent(new Event('scroll')); }")
+    page.evaluate(
+        """async () => {
+          for (let i = 0; i < 20; i++) __send({type: 'toolOutput', requestId: 'r', callId: 'c', text: `more ${i}\\n`});
+          await new Promise(requestAnimationFrame);
+          await new Promise(requestAnimationFrame);
+        }"""
+    )
+    assert live.evaluate(gap) < 5
+
+    # 1 MB more, in 4 KB pieces: the DOM keeps the last ~200 KB, the newest line included.
+    elapsed = page.evaluate(
+        """async () => {
+          const line = 'x'.repeat(99) + '\\n';
+          const t0 = performance.now();
+          for (let i = 0; i < 256; i++) {
+            __send({type: 'toolOutput', requestId: 'r', callId: 'c', text: line.repeat(40) + `piece ${i}\\n`});
+            if (i % 16 === 15) await new Promise(requestAnimationFrame);
+          }
+          return performance.now() - t0;
+        }"""
+    )
+    text = live.text_content()
+    assert 150_000 < len(text) <= 200_000, len(text)
+    assert text.endswith("piece 255\n")
+    assert text.startswith("x") or text.startswith("piece"), text[:40]  # cut at a line start
+    note = page.locator(".tool-live-cut")
+    assert note.is_visible()
+    assert re.fullmatch(
+        r"Earlier output was cut: \d+ KB not shown \(the panel keeps the last 200 KB\)\.", note.inner_text()
+    ), note.inner_text()
+    nodes = live.evaluate("e => e.childNodes.length")
+    assert nodes < 300, nodes
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-command-cut.png"))
+    print(f"1 MB of command output in 256 pieces: {elapsed:.0f} ms")
+    assert page.errors == []
+
+
+def test_waiting_status_shows_until_the_answer_starts(page: Any, tmp_path: Path) -> None:
+    """The chat's work-done reports (`waiting for the model… 3 s`) show in the turn, the latest replacing
+    the one before, until the answer's text arrives; a later one shows again, and none stays after the end."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """() => {
+          __send({type: 'busy', busy: true});
+          __send({type: 'userMessage', requestId: 'w', text: 'hi', context: []});
+          __send({type: 'progress', requestId: 'w', text: 'waiting for the model… 2 s'});
+          __send({type: 'progress', requestId: 'w', text: 'waiting for the model… 3 s'});
+        }"""
+    )
+    progress = page.locator(".msg.assistant .msg-progress")
+    assert progress.is_visible()
+    assert progress.inner_text() == "waiting for the model… 3 s"
+    assert page.locator(".msg-progress:visible").count() == 1
+    page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-waiting.png"))
+    page.evaluate("() => __send({type: 'content', requestId: 'w', text: 'Hello'})")
+    assert progress.is_hidden()
+    assert page.inner_text(".msg.assistant .md") == "Hello"
+    page.evaluate(
+        """() => {
+          __send({type: 'progress', requestId: 'w', text: '<b>running</b> edit_file…'});
+        }"""
+    )
+    assert progress.is_visible()
+    assert progress.inner_text() == "<b>running</b> edit_file…"  # text, not markup
+    page.evaluate(
+        "() => __send({type: 'done', requestId: 'w', stopReason: 'stop', model: 'm', sessionId: 's', summary: 'm'})"
+    )
+    assert progress.is_hidden()
+    assert page.locator(".msg.assistant .msg-status").inner_text() == "m"
+    # The end of the chat clears it too when no text came (a failed or stopped chat).
+    page.evaluate(
+        """() => {
+          __send({type: 'userMessage', requestId: 'x', text: 'again', context: []});
+          __send({type: 'progress', requestId: 'x', text: 'waiting for the model… 9 s'});
+        }"""
+    )
+    assert page.locator(".msg-progress:visible").count() == 1
+    page.evaluate("() => __send({type: 'cancelled', requestId: 'x'})")
+    assert page.locator(".msg-progress:visible").count() == 0
+    assert page.locator(".msg-progress b").count() == 0
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
