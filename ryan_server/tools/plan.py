@@ -85,6 +85,10 @@ class Plan(ABC):
     @abstractmethod
     def approval_message(self) -> str: ...
 
+    def approval_detail(self) -> str:
+        """What to show under the question (a write's diff); empty for most tools."""
+        return ""
+
     @abstractmethod
     async def run(self) -> str: ...
 

@@ -109,7 +109,9 @@ class PreparedCall:
     def question(self) -> str:
         """The approval question as the user sees it, naming the tool (and an MCP tool's server)."""
         message = self._plan.approval_message()
-        return message if self.server else f"{self.name}: {message}"
+        question = message if self.server else f"{self.name}: {message}"
+        detail = self._plan.approval_detail()
+        return f"{question}\n\n{detail}" if detail else question
 
     async def run(self) -> str:
         """Do it, re-checking paths and re-reading files first; the output is for the model."""

@@ -62,6 +62,25 @@ def is_binary(head: bytes) -> bool:
     return b"\x00" in head[:BINARY_PROBE]
 
 
+DIFF_LINES = 60  # lines of a change shown with its approval question
+
+
+def unified_diff(name: str, old: str | None, new: str, limit: int = DIFF_LINES) -> str:
+    """The change from `old` (None: a new file) to `new` as a unified diff, cut after `limit` lines."""
+    lines = list(
+        difflib.unified_diff(
+            (old or "").splitlines(),
+            new.splitlines(),
+            "/dev/null" if old is None else f"a/{name}",
+            f"b/{name}",
+            lineterm="",
+        )
+    )
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more lines of the diff"]
+    return "\n".join(lines)
+
+
 def cap_output(text: str, limit: int) -> str:
     """`text` cut to about `limit` bytes of UTF-8: its head and tail kept, the middle replaced by a line
     saying how much was left out (the end of a tool's output is often the part that matters)."""

@@ -19,7 +19,7 @@ import anyio
 
 from ..ports import EditRejected
 from .plan import Plan, ToolContext
-from .text import is_binary, line_delta
+from .text import is_binary, line_delta, unified_diff
 from .workspace import ToolError, Workspace
 
 
@@ -107,6 +107,9 @@ class WritePlan(Plan):
     @abstractmethod
     def compute(self, base: str | None) -> tuple[str, int]:
         """The new text for `base` and how many replacements made it."""
+
+    def approval_detail(self) -> str:
+        return unified_diff(self.ctx.workspace.display(self.target), self.base, self.new_text)
 
     async def read_base(self, target: Path) -> str | None:
         """The file's current text: the editor's if open there, else the disk's; None if it does not exist."""

@@ -81,7 +81,10 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
 
     # the write was asked for, naming the tool, the file and the size of the change
     (asked,) = client.approval_requests  # type: ignore[attr-defined]
-    assert asked.message == "edit_file: Ryan wants to edit utils.py (+1 −1 lines)"
+    assert asked.message == (  # the question, then the change itself
+        "edit_file: Ryan wants to edit utils.py (+1 −1 lines)\n\n"
+        "--- a/utils.py\n+++ b/utils.py\n@@ -1,2 +1,2 @@\n-def helper(x):\n+def double(x):\n     return x * 2"
+    )
     assert [a.title for a in asked.actions] == ["Allow", "Allow for session", "Deny"]
 
     # the edit went to the editor (undoable there), not to disk
