@@ -3,7 +3,10 @@ prompt with its attached context (window.py keeps it inside the model's context 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from ..store import MessageRecord
 from .types import ChatInput
@@ -17,18 +20,36 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def user_text(request: ChatInput) -> str:
-    """The prompt with its context attached as fenced blocks naming the file and lines."""
+def user_text(request: ChatInput, workspace: str = "") -> str:
+    """The prompt with its context attached as fenced blocks, each headed by the file (relative to
+    `workspace`, the first root, as the tools name files) and its 1-based lines."""
     if not request.context:
         return request.prompt
     blocks = []
     for item in request.context:
-        where = item.uri or "selection"
+        where = _where(item.uri, workspace)
         if item.start_line is not None and item.end_line is not None:
-            where += f" (lines {item.start_line + 1}-{item.end_line + 1})"
+            last = item.end_line
+            if item.end_character == 0 and last > item.start_line:
+                last -= 1  # an LSP range ends before its end: character 0 adds nothing of that line
+            first = item.start_line + 1
+            where += f" (line {first})" if last + 1 == first else f" (lines {first}-{last + 1})"
         fence = "````" if "```" in item.text else "```"
-        blocks.append(f"{where}:\n{fence}\n{item.text}\n{fence}")
+        text = item.text if item.text.endswith("\n") else item.text + "\n"
+        blocks.append(f"{where}:\n{fence}\n{text}{fence}")
     return request.prompt + "\n\n" + "\n\n".join(blocks)
+
+
+def _where(uri: str | None, workspace: str) -> str:
+    """A context item's file as the model sees it: the tools' relative path, else the absolute one."""
+    if not uri:
+        return "selection"
+    if not uri.startswith("file:"):
+        return uri  # an unsaved buffer (`untitled:`) has no path
+    path = Path(url2pathname(urlsplit(uri).path))
+    if workspace and path.is_relative_to(workspace):
+        return path.relative_to(workspace).as_posix()
+    return path.as_posix()
 
 
 def title_of(prompt: str) -> str:

@@ -325,6 +325,7 @@ class ChatEngine:
                 break
             if steps >= settings.tools.max_steps:
                 run.stop_reason = StopReason.MAX_STEPS
+                sink.event(Notice(_max_steps_notice(steps)))
                 break
         return run.result()
 
@@ -340,6 +341,13 @@ class ChatEngine:
             retired, self._retired = self._retired, []
             for old in retired:
                 await old.aclose()
+
+
+def _max_steps_notice(steps: int) -> str:
+    return (
+        f"Stopped at the step limit: {steps} model turns went to tools without an answer. "
+        "Ask again to let the model go on, or raise tools.maxSteps."
+    )
 
 
 def _log_report(message: str) -> None:

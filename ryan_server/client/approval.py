@@ -4,12 +4,38 @@ the server's approval requests (`--yes` allows, no terminal denies, else ask inl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from ryan_server.client.rpc import Approver
+
+
+@contextlib.contextmanager
+def terminal_echo(on: bool) -> Iterator[None]:
+    """Turn the terminal's echo of typed keys (and of Ctrl-C as `^C`) on or off for a while.
+
+    Off while an answer streams: the live view redraws its lines in place, and a `^C` or a key echoed
+    at the end of a full-width line wraps the cursor, so the redraw leaves a stale copy of the
+    answer's first lines behind. On while a question is asked in the middle of it.
+    """
+    if sys.platform == "win32" or not sys.stdin.isatty():  # no termios, or no terminal to echo
+        yield
+        return
+    import termios
+
+    fd = sys.stdin.fileno()
+    before = termios.tcgetattr(fd)
+    flags = termios.ECHO | getattr(termios, "ECHOCTL", 0)
+    changed = list(before)
+    changed[3] = before[3] | flags if on else before[3] & ~flags
+    termios.tcsetattr(fd, termios.TCSANOW, changed)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
 
 
 async def ask_line(prompt: str, cancel: asyncio.Event | None, err: TextIO | None = None) -> str | None:
@@ -38,7 +64,8 @@ async def ask_line(prompt: str, cancel: asyncio.Event | None, err: TextIO | None
         pending: set[asyncio.Future[Any]] = {answer}
         if waiter is not None:
             pending.add(waiter)
-        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        with terminal_echo(True):
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
     finally:
         loop.remove_reader(fd)
         if waiter is not None:

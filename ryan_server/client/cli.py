@@ -1,7 +1,7 @@
 """`ryan`: the terminal client's entry point. Argument parsing and dispatch only.
 
 `ryan` alone is the interactive chat (`interactive.py`); `ryan chat "prompt"` answers once and exits
-(0 done, 1 error, 130 interrupted); `ryan sessions|show|models` (`commands.py`) and `ryan doctor`
+(the codes in `EPILOG`); `ryan sessions|show|rm|models` (`commands.py`) and `ryan doctor`
 (`doctor.py`) ask the server and print. Every command starts `ryan-server` over stdio like an editor
 would (`common.py`): no shortcut into its objects.
 """
@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
+import urllib.parse
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ryan_server import __version__
 from ryan_server import protocol as wire
-from ryan_server.client.commands import cmd_chat, cmd_models, cmd_sessions, cmd_show
+from ryan_server.client.commands import cmd_chat, cmd_models, cmd_rm, cmd_sessions, cmd_show
 from ryan_server.client.common import EXIT_ERROR, EXIT_INTERRUPTED, silence_stdout
 from ryan_server.client.doctor import cmd_doctor
 from ryan_server.client.interactive import run_interactive
@@ -35,6 +38,39 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
+EPILOG = """exit codes:
+  0    done
+  1    error (the message says what to do)
+  2    usage: a wrong flag, argument or --base-url
+  3    stopped at the step limit: the model used its tools.maxSteps turns (default 20) on tools
+       without answering; continue with: ryan chat --session last "go on"
+  130  interrupted (Ctrl-C)
+"""
+
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a name, an IPv4 or an IPv6 address
+_BARE = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>\d{1,5}))?(?P<path>/(?!/)\S*)?")
+_ADDRESS_HELP = "give a URL like http://127.0.0.1:11434 (or host:port, as OLLAMA_HOST takes it)"
+
+
+def base_url(value: str) -> str:
+    """`--base-url`: an http(s) URL, or `host[:port][/path]` read as `OLLAMA_HOST` is (http://, port
+    11434, 0.0.0.0 meaning this machine). Anything else is a usage error, before a server starts."""
+    text = value.strip()
+    bare = _BARE.fullmatch(text)
+    if bare:
+        text = f"http://{bare['host']}:{bare['port'] or 11434}{bare['path'] or ''}"
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.hostname or "") or port == 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an address: {_ADDRESS_HELP}")
+    if parts.hostname == "0.0.0.0":  # as ollama reads OLLAMA_HOST: a server listening everywhere
+        parts = parts._replace(netloc=parts.netloc.replace("0.0.0.0", "127.0.0.1", 1))
+    return urllib.parse.urlunsplit(parts).rstrip("/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -46,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--base-url",
         metavar="URL",
+        type=base_url,
         default=argparse.SUPPRESS,
-        help="backend address (default: $OLLAMA_HOST or http://127.0.0.1:11434)",
+        help="backend address, a URL or host:port (default: $OLLAMA_HOST or http://127.0.0.1:11434)",
     )
     common.add_argument("--model", "-m", default=argparse.SUPPRESS, help="model name")
     common.add_argument(
@@ -68,9 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ryan",
         parents=[common],
-        description="Chat with a local LLM (Ollama or any OpenAI-compatible server) from the terminal. "
-        "Without a command: an interactive chat.",
+        description="Chat with a local LLM (Ollama or any OpenAI-compatible server) from the terminal.\n"
+        "Without a command: an interactive chat (/help lists its commands).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"ryan {__version__}")
     parser.add_argument(
         "--session", "-s", metavar="ID|last", default=argparse.SUPPRESS, help="continue a session"
     )
@@ -104,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", parents=[common], help="print a session's transcript")
     show.add_argument("id", metavar="ID|last")
     show.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    rm = sub.add_parser("rm", parents=[common], help="delete a session ('last' = the newest in this folder)")
+    rm.add_argument("id", metavar="ID|last")
     models = sub.add_parser("models", parents=[common], help="list the backend's models")
     models.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     sub.add_parser("doctor", parents=[common], help="check the server, the backend, the model and history")
@@ -122,6 +164,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "chat": cmd_chat,
     "sessions": cmd_sessions,
     "show": cmd_show,
+    "rm": cmd_rm,
     "models": cmd_models,
     "doctor": cmd_doctor,
 }

@@ -1,7 +1,7 @@
 """The one-shot commands: `ryan chat "prompt"`, `ryan sessions`, `ryan show ID|last`, `ryan models`.
 
 Each starts `ryan-server`, asks it one thing, prints the answer (text, or JSON with `--json`) and
-returns the exit code: 0 done, 1 error, 2 usage, 130 interrupted.
+returns the exit code: 0 done, 1 error, 2 usage, 3 stopped at the step limit, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ryan_server.client.approval import make_approver
 from ryan_server.client.common import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_MAX_STEPS,
     EXIT_OK,
     EXIT_USAGE,
     error,
@@ -27,7 +28,7 @@ from ryan_server.client.common import (
     run_with_client,
     silence_stdout,
 )
-from ryan_server.client.output import JsonPrinter, TextPrinter, describe_message
+from ryan_server.client.output import Answer, JsonPrinter, TextPrinter, describe_message
 from ryan_server.client.rpc import RpcError, RyanClient
 
 
@@ -96,7 +97,9 @@ async def cmd_chat(args: argparse.Namespace) -> int:
         if broken:
             return EXIT_ERROR
         printer.finish(result)
-        return EXIT_INTERRUPTED if cancel.is_set() else EXIT_OK
+        if cancel.is_set():
+            return EXIT_INTERRUPTED
+        return EXIT_MAX_STEPS if result.get("stopReason") == wire.StopReason.MAX_STEPS else EXIT_OK
 
     return await run_with_client(args, body)
 
@@ -144,10 +147,11 @@ async def cmd_show(args: argparse.Namespace) -> int:
 
 def print_transcript(session: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.markdown import Markdown
     from rich.text import Text
 
+    # Off a terminal (`ryan show last > file`) the text goes out as stored: no markup, no wrapping.
     console = Console(highlight=False)
+    console.soft_wrap = not console.is_terminal
     console.print(Text(f"{session.get('title', '')}  ({session.get('sessionId', '')})", style="bold"))
     for message in session.get("messages", []):
         role = message.get("role")
@@ -169,7 +173,7 @@ def print_transcript(session: dict[str, Any]) -> None:
             console.print(Text(str(message["thinking"]).strip(), style="dim italic"))
         content = str(message.get("content") or "")
         if content:
-            console.print(Markdown(content) if console.is_terminal else content)
+            console.print(Answer(content) if console.is_terminal else Text(content))
         for call in message.get("toolCalls") or []:
             console.print(Text(f"  ⋯ {call.get('name')} ({call.get('status', '')})", style="dim"))
 
@@ -187,6 +191,19 @@ async def cmd_models(args: argparse.Namespace) -> int:
         for m in models:
             name = m.get("name", "")
             print(f"{'*' if name == current else ' '} {name}")
+        return EXIT_OK
+
+    return await run_with_client(args, body)
+
+
+async def cmd_rm(args: argparse.Namespace) -> int:
+    async def body(client: RyanClient) -> int:
+        session_id = await resolve_session(client, args.id)
+        assert session_id is not None
+        listing = await client.request(wire.SESSIONS, {})
+        titles = {s.get("sessionId"): s.get("title", "") for s in (listing or {}).get("sessions", [])}
+        await client.request(wire.DELETE_SESSION, {"sessionId": session_id})
+        print(f"deleted {session_id[:12]}  {titles.get(session_id, '')}".rstrip())
         return EXIT_OK
 
     return await run_with_client(args, body)

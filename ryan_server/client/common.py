@@ -22,6 +22,7 @@ from ryan_server.client.rpc import RpcError, RyanClient, default_server_command
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_MAX_STEPS = 3  # the model used its tools.maxSteps turns on tools and gave no answer
 EXIT_INTERRUPTED = 130
 
 APP = "ryan"
@@ -43,13 +44,20 @@ def server_log_path() -> Path:
     return Path(platformdirs.user_log_dir(APP)) / "server.log"
 
 
+def workspace_root(folder: Path) -> Path:
+    """The workspace of a `ryan` run in `folder`: the nearest folder at or above it holding `.git`,
+    else `folder` itself; the rule Neovim's plugin follows, so both list the same sessions."""
+    folder = folder.resolve()
+    return next((f for f in (folder, *folder.parents) if (f / ".git").exists()), folder)
+
+
 def make_client(args: argparse.Namespace) -> RyanClient:
-    """A client for `ryan-server` with the current folder as the workspace (not started yet)."""
+    """A client for `ryan-server` in this folder's workspace (`workspace_root`), not started yet."""
     command = shlex.split(args.server_cmd) if args.server_cmd else default_server_command()
     return RyanClient(
         command,
         settings=settings_from(args),
-        root=Path.cwd(),
+        root=workspace_root(Path.cwd()),
         verbose=args.verbose,
         log_path=server_log_path(),
     )
@@ -74,8 +82,15 @@ async def resolve_session(client: RyanClient, wanted: str | None) -> str | None:
                 'There is no earlier session in this folder: start one with ryan chat "..."',
             )
         return str(sessions[0]["sessionId"])
-    matches = [str(s["sessionId"]) for s in sessions if str(s.get("sessionId", "")).startswith(wanted)]
-    return matches[0] if len(matches) == 1 else wanted
+    matches = [s for s in sessions if str(s.get("sessionId", "")).startswith(wanted)]
+    if len(matches) > 1:
+        listed = "; ".join(f"{str(s['sessionId'])[:12]} {s.get('title', '')}" for s in matches[:5])
+        raise RpcError(
+            wire.ErrorCode.SESSION_NOT_FOUND,
+            f"'{wanted}' is ambiguous: it matches {len(matches)} sessions ({listed}"
+            f"{'; …' if len(matches) > 5 else ''}). Give more of the id (ryan sessions lists them).",
+        )
+    return str(matches[0]["sessionId"]) if matches else wanted
 
 
 async def run_with_client(args: argparse.Namespace, body: Callable[[RyanClient], Awaitable[int]]) -> int:

@@ -4,6 +4,7 @@ The prompt is read with `input()` (GNU readline: editing and a history file in t
 dir) while the event loop is idle; each turn then runs on the same loop and server. Ctrl-C during an
 answer cancels it (`$/cancelRequest`) and returns to the prompt; Ctrl-C at the prompt clears the
 line; Ctrl-D quits. A line ending in `\\` continues on the next line; `\"\"\"` opens and closes a block.
+A message that is one `/word` is a command for Ryan (`COMMANDS`), never sent to the model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 from pathlib import Path
@@ -21,7 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ryan_server import protocol as wire
-from ryan_server.client.approval import make_approver
+from ryan_server.client.approval import make_approver, terminal_echo
 from ryan_server.client.common import APP, EXIT_ERROR, EXIT_OK, make_client, resolve_session
 from ryan_server.client.output import RichPrinter, describe_message
 from ryan_server.client.rpc import RpcError, RyanClient
@@ -29,6 +31,19 @@ from ryan_server.client.rpc import RpcError, RyanClient
 PROMPT = "you> "
 CONTINUATION = "...  "
 BLOCK = '"""'
+COMMANDS = {
+    "/new": "start a new session",
+    "/quit": "leave (also /exit, Ctrl-D)",
+    "/help": "this list",
+}
+_COMMAND = re.compile(r"/[A-Za-z?][\w-]*")  # one word: `/usr/bin/env` or `/help me` is a message
+
+
+def command_help(unknown: str | None = None) -> str:
+    lines = [f"unknown command {unknown}; the commands are:"] if unknown else ["commands:"]
+    lines += [f"  {name:<6} {what}" for name, what in COMMANDS.items()]
+    lines.append("  anything else is sent to the model; Ctrl-C stops an answer")
+    return "\n".join(lines)
 
 
 def history_file() -> Path:
@@ -114,7 +129,8 @@ class Chat:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, self.cancel.set)
         try:
-            result = await self.client.chat(params, self.printer.on_event, self.cancel)
+            with terminal_echo(False):
+                result = await self.client.chat(params, self.printer.on_event, self.cancel)
         except RpcError as exc:
             interrupted = self.cancel.is_set() and exc.code == wire.ErrorCode.REQUEST_CANCELLED
             self.printer.fail(exc, interrupted=interrupted)
@@ -141,9 +157,8 @@ def run_interactive(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         history = _setup_readline()
         where = f"continuing session {chat.session_id[:12]}" if chat.session_id else "new session"
-        console.print(
-            Text(f"Ryan · {where} · Ctrl-C stops an answer, Ctrl-D quits, /new starts over", style="dim")
-        )
+        keys = "Ctrl-C stops an answer, Ctrl-D quits, /help lists the commands"
+        console.print(Text(f"Ryan · {where} · {keys}", style="dim"))
         while True:
             try:
                 message = read_message()
@@ -161,6 +176,10 @@ def run_interactive(args: argparse.Namespace) -> int:
             if command == "/new":
                 chat.session_id = None
                 console.print(Text("new session", style="dim"))
+                continue
+            if _COMMAND.fullmatch(command):
+                unknown = None if command in ("/help", "/?") else command
+                console.print(Text(command_help(unknown), style="yellow" if unknown else "dim"))
                 continue
             loop.run_until_complete(chat.turn(message))
             if not client.server_alive:

@@ -85,6 +85,25 @@ def describe_other(event: dict[str, Any]) -> str | None:
     return None
 
 
+def step_limit(result: dict[str, Any], *, go_on: str) -> str | None:
+    """What to say when the chat stopped at `tools.maxSteps` (None when it did not)."""
+    if result.get("stopReason") != wire.StopReason.MAX_STEPS:
+        return None
+    calls = len(result.get("toolCalls") or [])
+    return (
+        f"Stopped after {calls} tool call{'' if calls == 1 else 's'} without an answer: the model used "
+        f"all its turns (the tools.maxSteps setting, default 20). To let it go on, {go_on}."
+    )
+
+
+def tells_step_limit(event: dict[str, Any]) -> bool:
+    """A server notice that already says the step limit was reached."""
+    return event.get("kind") == wire.EventKind.NOTICE and "maxSteps" in str(event.get("message", ""))
+
+
+GO_ON = 'ryan chat --session last "go on"'
+
+
 def context_percent(usage: dict[str, Any] | None) -> str:
     """`context 41%`: how much of the model's context window the last request and its answer took.
 
@@ -115,6 +134,17 @@ def summary(result: dict[str, Any]) -> str:
     return " · ".join(b for b in bits if b)
 
 
+class Answer(Markdown):
+    """A model's markdown as chat windows show it: a single newline is a line break, not a space."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(markup)
+        for block in self.parsed:
+            for token in block.children or ():
+                if token.type == "softbreak":
+                    token.type = "hardbreak"
+
+
 class TextPrinter:
     """One-shot `ryan chat`: answer text to stdout as it arrives, thinking dimmed on a TTY."""
 
@@ -129,6 +159,7 @@ class TextPrinter:
         self._mode: str | None = None
         self._at_line_start = True
         self._calls: dict[str, str] = {}
+        self._told_step_limit = False
 
     def _write(self, text: str, mode: str) -> None:
         if not text:
@@ -181,6 +212,7 @@ class TextPrinter:
         elif kind == wire.EventKind.TOOL_RESULT:
             self.status(describe_tool_result(event, self._calls.get(str(event.get("callId")))))
         else:
+            self._told_step_limit |= tells_step_limit(event)
             other = describe_other(event)
             if other:
                 self.status(other)
@@ -188,6 +220,9 @@ class TextPrinter:
     def finish(self, result: dict[str, Any]) -> None:
         self._end_line()
         self.session_id = result.get("sessionId") or self.session_id
+        limit = step_limit(result, go_on=f"run: {GO_ON}")
+        if limit and not self._told_step_limit:
+            self.status(f"ryan: {limit}")
         if self.verbose:
             self.err.write(f"· {summary(result)}\n")
             self.err.flush()
@@ -208,6 +243,7 @@ class JsonPrinter:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.session_id: str | None = None
+        self._told_step_limit = False
 
     def _line(self, value: dict[str, Any]) -> None:
         self.out.write(json.dumps(value, ensure_ascii=False) + "\n")
@@ -223,10 +259,14 @@ class JsonPrinter:
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("kind") == wire.EventKind.START:
             self.session_id = event.get("sessionId")
+        self._told_step_limit |= tells_step_limit(event)
         self._line(event)
 
     def finish(self, result: dict[str, Any]) -> None:
         self._line({"kind": "result", **result})
+        limit = step_limit(result, go_on=f"run: {GO_ON}")
+        if limit and not self._told_step_limit:
+            self.status(f"ryan: {limit}")
 
     def fail(self, error: RpcError, *, interrupted: bool = False) -> None:
         self._line(error.as_json())
@@ -249,13 +289,14 @@ class RichPrinter:
         self._thinking: list[str] = []
         self._content: list[str] = []
         self._calls: dict[str, str] = {}
+        self._told_step_limit = False
 
     def _render(self) -> RenderableType:
         parts: list[RenderableType] = []
         if self._thinking:
             parts.append(Text("".join(self._thinking).strip("\n"), style="dim italic"))
         if self._content:
-            parts.append(Markdown("".join(self._content)))
+            parts.append(Answer("".join(self._content)))
         return Group(*parts)
 
     def _grow(self, bucket: list[str], text: str) -> None:
@@ -305,6 +346,7 @@ class RichPrinter:
             style = "green" if status == "ok" else "red"
             self.status(describe_tool_result(event, self._calls.get(str(event.get("callId")))), style=style)
         else:
+            self._told_step_limit |= tells_step_limit(event)
             other = describe_other(event)
             if other:
                 self.status(other, style="yellow")
@@ -312,6 +354,9 @@ class RichPrinter:
     def finish(self, result: dict[str, Any]) -> None:
         self.end_block()
         self.session_id = result.get("sessionId") or self.session_id
+        limit = step_limit(result, go_on='send another message (say "go on")')
+        if limit and not self._told_step_limit:
+            self.status(limit, style="yellow")
         self.console.print(Text(summary(result), style="dim"))
 
     def fail(self, error: RpcError, *, interrupted: bool = False) -> None:

@@ -26,13 +26,12 @@ from pygls.client import JsonRPCClient
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import (
     JsonRPCNotification,
-    JsonRPCProtocol,
     JsonRPCRequestMessage,
     JsonRPCResponseMessage,
 )
 
 from ryan_server import protocol as wire
-from ryan_server.pygls_internals import attach_process, detach
+from ryan_server.pygls_internals import LateAnswers, attach_process, detach
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class RyanClient(JsonRPCClient):
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(protocol_cls=JsonRPCProtocol, converter_factory=_raw_converter)
+        super().__init__(protocol_cls=LateAnswers, converter_factory=_raw_converter)
         self.command = list(command) if command else default_server_command()
         self.settings: dict[str, Any] = dict(settings or {})
         self.root = (root or Path.cwd()).resolve()

@@ -27,7 +27,14 @@ async def test_initialize_advertises_ryan(client: LanguageClient) -> None:
     ryan = result.capabilities.experimental["ryan"]
     assert ryan["protocolVersion"] == 1
     assert ryan["providers"] == ["ollama", "openai", "embedded"]
-    assert set(ryan["tools"]) == {"list_files", "read_file", "search_files", "write_file", "edit_file"}
+    assert set(ryan["tools"]) == {
+        "list_files",
+        "read_file",
+        "search_files",
+        "write_file",
+        "edit_file",
+        "run_command",
+    }
 
 
 async def test_streams_answer_in_order(client: LanguageClient, llm: FakeLLM) -> None:
@@ -124,7 +131,7 @@ async def test_context_reaches_the_model(client: LanguageClient, llm: FakeLLM, w
     await Chat(client, params).result()
     user = llm.chat_requests[-1].json["messages"][-1]["content"]
     assert user.startswith("What does this do?")
-    assert "def add(a, b):" in user and uri in user and "lines 10-12" in user
+    assert "def add(a, b):" in user and "app.py (lines 10-11):" in user  # lines 10-11: the end is exclusive
 
 
 async def test_model_override_and_options_and_think(client: LanguageClient, llm: FakeLLM) -> None:
@@ -238,4 +245,6 @@ async def test_models_and_status(client: LanguageClient, llm: FakeLLM, tmp_path:
         "version": "0.12.0",
         "model": "llama3.2:latest",
         "history": {"path": str(tmp_path / "history.sqlite3"), "persistent": True},
+        "mcp": [],
+        "settingsErrors": [],
     }

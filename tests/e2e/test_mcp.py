@@ -216,13 +216,13 @@ async def test_a_server_that_cannot_start_is_reported_once_and_the_chat_goes_on(
 async def test_max_tools_caps_what_is_offered_with_a_notice(
     client: LanguageClient, llm: FakeLLM, markers: Path
 ) -> None:
-    await configure(client, {"mcpServers": {"demo": stdio_server(markers)}, "tools": {"maxTools": 7}})
+    await configure(client, {"mcpServers": {"demo": stdio_server(markers)}, "tools": {"maxTools": 8}})
     await ready(client, "demo")
     llm.enqueue(Reply([Text("hi")]))
     chat = Chat(client, {"prompt": "hi"})
     await chat.result()
     offered = [t["function"]["name"] for t in llm.chat_requests[0].json["tools"]]
-    assert len(offered) == 7 and offered[5:] == ["mcp__demo__add", "mcp__demo__slow"]
+    assert len(offered) == 8 and offered[6:] == ["mcp__demo__add", "mcp__demo__slow"]
     (notice,) = [e["message"] for e in chat.events if e["kind"] == "notice"]
     assert "tools.maxTools" in notice and "mcp__demo__crash" in notice and "mcp__demo__add," not in notice
 
@@ -288,7 +288,9 @@ def http_server() -> Iterator[str]:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
             except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "the HTTP MCP server did not start"
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    "the HTTP MCP server did not start"
+                )
                 time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
@@ -297,7 +299,11 @@ def http_server() -> Iterator[str]:
 
 
 async def test_a_server_over_streamable_http(client: LanguageClient, llm: FakeLLM, http_server: str) -> None:
-    server = {"url": http_server, "headers": {"Authorization": "Bearer test-token-1234"}, "autoApprove": ["add"]}
+    server = {
+        "url": http_server,
+        "headers": {"Authorization": "Bearer test-token-1234"},
+        "autoApprove": ["add"],
+    }
     await configure(client, {"mcpServers": {"web": server}})
     entry = await ready(client, "web")
     assert entry["state"] == "ready", entry

@@ -245,6 +245,8 @@ async def test_max_steps(client: LanguageClient, llm: FakeLLM, workspace: Path) 
     assert result["stopReason"] == "maxSteps"
     assert len(llm.chat_requests) == 2
     assert tool_pairs(chat) == [("list_files", "ok"), ("list_files", "ok")]
+    (notice,) = [e["message"] for e in chat.events if e["kind"] == "notice"]  # not silent success
+    assert "step limit: 2 model turns" in notice and "raise tools.maxSteps" in notice
 
 
 async def test_openai_fragmented_tool_arguments(

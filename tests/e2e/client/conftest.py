@@ -7,6 +7,7 @@ data, and its own scripted LLM server (`tests/fakes/llm_server.py`) passed as `-
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pexpect
+import pyte
 import pytest
 
 from ryan_server.client.rpc import RyanClient
@@ -98,7 +100,15 @@ class Ryan:
             dimensions=(40, 120),
             codec_errors="replace",
         )
+        child.logfile_read = io.StringIO()  # everything it printed, for `screen()`
         return child
+
+
+def screen(child: pexpect.spawn) -> list[str]:
+    """The non-blank lines a user sees on the terminal now: the child's output played on a 120x40 screen."""
+    shown = pyte.Screen(120, 40)
+    pyte.Stream(shown).feed(child.logfile_read.getvalue())
+    return [line.rstrip() for line in shown.display if line.strip()]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 
 import pexpect
 
-from tests.e2e.client.conftest import Ryan
+from tests.e2e.client.conftest import Ryan, screen
 from tests.fakes.llm_server import Reply, Text, Think, ToolCall
 
 PROMPT = "you> "
@@ -98,6 +98,33 @@ def test_ctrl_c_stops_the_answer_and_returns_to_the_prompt(ryan: Ryan) -> None:
     assert ("user", "long answer please") in said
 
 
+def test_ctrl_c_leaves_each_line_of_the_answer_once_on_the_screen(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("first line\n\n")] + [Text("more ")] * 200, delay=0.1))
+    child = start(ryan)
+    child.sendline("long answer please")
+    child.expect("more more more")  # a few redraws in, the cursor at the end of a full-width line
+    child.sendintr()
+    child.expect_exact("(stopped)")
+    child.expect_exact(PROMPT)
+    lines = screen(child)
+    assert lines[1] == "you> long answer please"
+    assert lines.count("first line") == 1, lines
+    assert lines[-2:] == ["(stopped)", "you>"], lines
+    assert quit_(child) == 0
+
+
+def test_single_newlines_in_an_answer_stay_line_breaks(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("Steps:\nfirst do this\nthen that\n\nDone.")]))
+    child = start(ryan)
+    child.sendline("how?")
+    child.expect("Done")
+    child.expect_exact(PROMPT)
+    lines = screen(child)
+    start_at = lines.index("you> how?") + 1
+    assert lines[start_at : start_at + 4] == ["Steps:", "first do this", "then that", "Done."], lines
+    assert quit_(child) == 0
+
+
 def interrupt_at_the_prompt(child: pexpect.spawn, tries: int = 5) -> None:
     """Ctrl-C until a new prompt shows, a few times at most.
 
@@ -167,14 +194,23 @@ def test_approve_and_deny(ryan: Ryan, needs_write_file: None) -> None:
 
 
 def test_ctrl_c_while_asking(ryan: Ryan, needs_write_file: None) -> None:
-    ryan.llm.enqueue(Reply([ToolCall("write_file", {"path": "a.txt", "content": "hi"})]), Reply([Text("x")]))
+    ryan.llm.enqueue(
+        Reply([ToolCall("write_file", {"path": "a.txt", "content": "hi"})]), Reply([Text("next answer")])
+    )
     child = start(ryan)
     child.sendline("write a.txt")
     child.expect_exact("allow for [s]ession")
     child.sendintr()
     child.expect_exact(PROMPT)
     assert not (ryan.workspace / "a.txt").exists()
+    # the answer to the abandoned question reaches a server that stopped waiting for it: no fuss
+    child.sendline("hello again")
+    child.expect("next answer")
+    assert "error" not in child.before.lower()
+    child.expect_exact(PROMPT)
     assert quit_(child) == 0
+    log = (ryan.home / ".local/state/ryan/log/server.log").read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log
 
 
 def test_new_starts_another_session(ryan: Ryan) -> None:
@@ -193,6 +229,34 @@ def test_new_starts_another_session(ryan: Ryan) -> None:
     assert "first" not in said and said[-1] == "second"
 
 
+def test_help_and_unknown_commands_list_the_commands_and_reach_no_model(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("a path, then")]))
+    child = start(ryan)
+    for typed in ("/help", "/hlep"):
+        child.sendline(typed)
+        child.expect_exact(PROMPT)
+        shown = child.before
+        for command in ("/new", "/quit", "/help"):
+            assert command in shown, shown
+    assert "unknown command /hlep" in child.before
+    child.sendline("/usr/bin/env is a path")  # a message that starts with a slash still goes out
+    child.expect("a path, then")
+    child.expect_exact(PROMPT)
+    assert quit_(child) == 0
+    assert [r.json["messages"][-1]["content"] for r in ryan.llm.chat_requests] == ["/usr/bin/env is a path"]
+
+
+def test_reaching_the_step_limit_says_so(ryan: Ryan) -> None:
+    (ryan.workspace / "a.txt").write_text("alpha\n")
+    ryan.llm.enqueue(*[Reply([ToolCall("read_file", {"path": "a.txt"})]) for _ in range(20)])
+    child = start(ryan)
+    child.sendline("keep reading")
+    child.expect_exact(PROMPT, timeout=60)
+    said = [line for line in screen(child) if "tools.maxSteps" in line]
+    assert len(said) == 1, screen(child)
+    assert quit_(child) == 0
+
+
 def test_session_last_in_interactive_mode(ryan: Ryan) -> None:
     ryan.llm.enqueue(Reply([Text("Nice to meet you")]), Reply([Text("Ada")]))
     assert ryan.run("chat", "my name is Ada").returncode == 0
@@ -203,3 +267,10 @@ def test_session_last_in_interactive_mode(ryan: Ryan) -> None:
     assert quit_(child) == 0
     said = [(m["role"], m.get("content")) for m in ryan.llm.chat_requests[-1].json["messages"]]
     assert ("user", "my name is Ada") in said and said[-1] == ("user", "who am I?")
+
+
+def test_piped_messages_without_a_terminal(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("piped answer")]))
+    done = ryan.run(stdin="hello from a pipe\n")
+    assert done.returncode == 0, done.stderr
+    assert "piped answer" in done.stdout and "Traceback" not in done.stderr

@@ -265,3 +265,65 @@ def test_readme_first_command_without_ollama(ryan: Ryan, dead_url: str) -> None:
     assert done.returncode == 1
     assert done.stdout == ""
     assert "Cannot connect to Ollama" in done.stderr and "ollama serve" in done.stderr
+
+
+BRACKETS = "Use arr[i] and list[int]; [bold]x[/bold] stays, so do [[chunks 3]] and [red]."
+
+
+def test_show_prints_brackets_and_long_lines_as_they_were(ryan: Ryan) -> None:
+    long_line = "word " * 40  # wider than the 80 columns rich assumes off a terminal
+    ryan.llm.enqueue(Reply([Text(f"{BRACKETS}\n{long_line.strip()}")]))
+    assert ryan.run("chat", f"what is {BRACKETS}").returncode == 0
+    shown = ryan.run("show", "last")  # stdout is a pipe, as in `ryan show last > file`
+    assert shown.returncode == 0, shown.stderr
+    assert f"what is {BRACKETS}" in shown.stdout  # the prompt
+    assert f"{BRACKETS}\n{long_line.strip()}\n" in shown.stdout  # the answer
+    listed = ryan.run("sessions")
+    assert f"what is {BRACKETS}"[:40] in listed.stdout
+
+
+def test_base_url_as_host_and_port_like_ollama_host(ryan: Ryan) -> None:
+    ryan.llm.enqueue(Reply([Text("from the box I named")]))
+    host_port = ryan.llm.url.removeprefix("http://")  # 127.0.0.1:PORT
+    done = ryan.run("--base-url", host_port, "chat", "hi", base_url="")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "from the box I named\n"
+    assert "warning" not in done.stderr and "invalid" not in done.stderr, done.stderr
+    assert len(ryan.llm.chat_requests) == 1
+
+
+def test_a_bad_base_url_is_a_usage_error_before_anything_starts(ryan: Ryan) -> None:
+    for bad in ("not a url", "ftp://127.0.0.1:11434", "127.0.0.1:notaport", "http://"):
+        done = ryan.run("chat", "hi", "--base-url", bad, base_url="")
+        assert done.returncode == 2, (bad, done.stderr)
+        assert "--base-url" in done.stderr and "http://127.0.0.1:11434" in done.stderr, done.stderr
+        assert done.stdout == ""
+    assert ryan.llm.chat_requests == []
+    assert not (ryan.home / ".local/state/ryan/log/server.log").exists()  # no server was started
+
+
+def test_reaching_the_step_limit_says_so_and_exits_3(ryan: Ryan) -> None:
+    (ryan.workspace / "a.txt").write_text("alpha\n")
+    ryan.llm.enqueue(*[Reply([ToolCall("read_file", {"path": "a.txt"})]) for _ in range(20)])
+    done = ryan.run("chat", "keep reading")
+    assert done.returncode == 3, done.stderr
+    said = [line for line in done.stderr.splitlines() if "tools.maxSteps" in line]
+    assert len(said) == 1, done.stderr  # once: from the server's notice, or else from the client
+    assert "20 tool" in said[0] or "step limit" in said[0], said
+
+    ryan.llm.enqueue(*[Reply([ToolCall("read_file", {"path": "a.txt"})]) for _ in range(20)])
+    as_json = ryan.run("chat", "keep reading", "--json")
+    assert as_json.returncode == 3, as_json.stderr
+    assert json.loads(as_json.stdout.splitlines()[-1])["stopReason"] == "maxSteps"
+
+
+def test_help_and_version(ryan: Ryan) -> None:
+    version = ryan.run("--version", base_url="")
+    assert version.returncode == 0
+    assert re.fullmatch(r"ryan \d+\.\d+\.\d+\S*\n", version.stdout), version.stdout
+    helped = ryan.run("--help", base_url="")
+    assert helped.returncode == 0
+    text = " ".join(helped.stdout.split())
+    for code in ("0 done", "1 error", "2 usage", "3 ", "130 interrupted"):
+        assert code in text, text
+    assert "rm" in text and "tools.maxSteps" in text

@@ -99,8 +99,10 @@ def test_openai_include_usage_and_reasoning_field(llm: FakeLLM) -> None:
 
 
 def test_non_streaming_bodies(llm: FakeLLM) -> None:
-    llm.enqueue(Reply([Think("t"), Text("a"), Text("b"), ToolCall("read_file", {"path": "x"}, id="c1")]),
-                Reply([Text("plain")]))
+    llm.enqueue(
+        Reply([Think("t"), Text("a"), Text("b"), ToolCall("read_file", {"path": "x"}, id="c1")]),
+        Reply([Text("plain")]),
+    )
     msg = httpx.post(llm.url + "/v1/chat/completions", json={"model": MODEL}).json()["choices"][0]
     assert msg["finish_reason"] == "tool_calls"
     assert msg["message"]["content"] == "ab" and msg["message"]["reasoning_content"] == "t"

@@ -183,7 +183,8 @@ async def test_run_rechecks_the_file(root: Path, registry: ToolRegistry) -> None
 async def test_the_question_shows_the_change(root: Path, registry: ToolRegistry) -> None:
     created = await registry.prepare("write_file", {"path": "new.txt", "content": "a\nb\n"})
     assert created.question() == (
-        "write_file: Ryan wants to create new.txt (2 lines)\n\n--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1,2 @@\n+a\n+b"
+        "write_file: Ryan wants to create new.txt (2 lines)\n\n"
+        "--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1,2 @@\n+a\n+b"
     )
     (root / "long.txt").write_text("".join(f"{i}\n" for i in range(200)))
     rewritten = await registry.prepare("write_file", {"path": "long.txt", "content": "x\n"})

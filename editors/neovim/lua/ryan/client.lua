@@ -123,7 +123,8 @@ function M.wire_settings()
   return to_wire(config.options.settings or {}, "")
 end
 
----The workspace root for a buffer: nearest root marker, else the current directory.
+---The workspace root for a buffer: the nearest root marker above its file, else above the current
+---directory, else the current directory (the rule of the terminal `ryan` too: the same sessions).
 ---@param bufnr integer?
 ---@return string
 function M.root_for(bufnr)
@@ -131,13 +132,15 @@ function M.root_for(bufnr)
   if bufnr == 0 then
     bufnr = vim.api.nvim_get_current_buf()
   end
+  local markers = config.options.root_markers
   if vim.api.nvim_buf_is_valid(bufnr) and vim.bo[bufnr].buftype == "" and vim.api.nvim_buf_get_name(bufnr) ~= "" then
-    local root = vim.fs.root(bufnr, config.options.root_markers)
+    local root = vim.fs.root(bufnr, markers)
     if root then
       return root
     end
   end
-  return vim.fn.getcwd()
+  local cwd = vim.fn.getcwd()
+  return vim.fs.root(cwd, markers) or cwd
 end
 
 ---The running ryan client for `root`, if any.
@@ -225,7 +228,7 @@ local function start(root)
   if type(cmd) == "table" then
     if not cmd[1] or vim.fn.executable(cmd[1]) ~= 1 then
       return nil,
-        ("server command '%s' not found. Install ryan-server (pip install ryan-server) or set `cmd` in require('ryan').setup()."):format(
+        ("server command '%s' not found. Install it from a clone of Ryan (pipx install /path/to/ryan) or set `cmd` in require('ryan').setup()."):format(
           tostring(cmd[1])
         )
     end

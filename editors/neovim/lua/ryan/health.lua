@@ -42,8 +42,8 @@ function M.check()
     local exe = cmd[1] and vim.fn.exepath(cmd[1]) or ""
     if exe == "" then
       health.error(("server command '%s' not found"):format(tostring(cmd[1])), {
-        "Install it: pip install ryan-server (or pipx install ryan-server)",
-        "Or point setup({ cmd = { '/path/to/ryan-server' } }) at it",
+        "Install it from a clone of Ryan (it is not on PyPI): pipx install /path/to/ryan",
+        "Or point setup({ cmd = { '/path/to/ryan/.venv/bin/ryan-server' } }) at it",
       })
       return
     end

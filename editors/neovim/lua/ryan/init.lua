@@ -125,13 +125,6 @@ function M.new(prompt)
   return M.open()
 end
 
-local function timestamp(s)
-  if type(s) ~= "string" then
-    return ""
-  end
-  return (s:gsub("T", " "):gsub("%..*$", ""):gsub("Z$", ""))
-end
-
 ---Show session `session_id` (from `ryan/session`) and make it the current chat.
 ---@param session_id string
 ---@param cb fun(chat: ryan.Chat?)?
@@ -182,7 +175,7 @@ function M.statusline(bufnr)
   return chat:context_percent()
 end
 
----Pick an earlier session with vim.ui.select and show it.
+---Pick an earlier session in a float (ryan/sessions.lua): <CR> shows it, `d` deletes it.
 function M.sessions()
   ensure_setup()
   local rclient = require("ryan.client")
@@ -196,22 +189,37 @@ function M.sessions()
       vim.notify("Ryan: no sessions yet", vim.log.levels.INFO)
       return
     end
-    vim.ui.select(sessions, {
-      prompt = "Ryan session: ",
-      kind = "ryan_session",
-      format_item = function(s)
-        return ("%s  (%s, %s messages, %s)"):format(
-          s.title or s.sessionId,
-          s.model or "?",
-          tostring(s.messageCount or "?"),
-          timestamp(s.updatedAt)
-        )
+    require("ryan.sessions").pick(sessions, {
+      open = function(s)
+        M.open_session(s.sessionId)
       end,
-    }, function(choice)
-      if choice then
-        M.open_session(choice.sessionId)
+      delete = function(s, done)
+        M.delete_session(s.sessionId, done)
+      end,
+    })
+  end)
+end
+
+---Delete session `session_id` from history, and its chat buffer if one shows it.
+---@param session_id string
+---@param cb fun(deleted: boolean)?
+function M.delete_session(session_id, cb)
+  ensure_setup()
+  local rclient = require("ryan.client")
+  local method = require("ryan.protocol").method.delete_session
+  rclient.call(rclient.root_for(0), method, { sessionId = session_id }, function(_, err)
+    if err then
+      vim.notify("Ryan: could not delete the session: " .. tostring(err), vim.log.levels.ERROR)
+    else
+      local chat = require("ryan.chat").find_session(session_id)
+      if chat and vim.api.nvim_buf_is_valid(chat.buf) then
+        vim.api.nvim_buf_delete(chat.buf, { force = true })
       end
-    end)
+      vim.notify("Ryan: deleted session " .. session_id:sub(1, 12), vim.log.levels.INFO)
+    end
+    if cb then
+      cb(err == nil)
+    end
   end)
 end
 

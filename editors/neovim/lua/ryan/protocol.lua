@@ -25,6 +25,7 @@ M.event = {
   thinking = "thinking",
   content = "content",
   tool_call = "toolCall",
+  tool_output = "toolOutput",
   tool_result = "toolResult",
   retry = "retry",
   fallback = "fallback",
