@@ -221,6 +221,9 @@ class ChatEngine:
             session = existing or await self.store.create_session(
                 workspace=self.workspace, title=title_of(request.prompt), model=model
             )
+            if not session.title:  # made before its first prompt (ACP's session/new)
+                session.title = title_of(request.prompt)
+                self.store.set_title(session.session_id, session.title)
             self._busy.add(session.session_id)
             run = ChatRun(session.session_id, model, sink, self.store, self.checkpoint_seconds)
             try:

@@ -47,6 +47,10 @@ class BackgroundStore:
 
         self._fire(op)
 
+    def set_title(self, session_id: str, title: str) -> None:
+        """Queue naming the session."""
+        self._fire(lambda: self.store.set_title(session_id, title))
+
     def update_message(self, message: MessageRecord) -> None:
         """Queue an overwrite of `message` as it is now (a checkpoint, or its final state)."""
         snapshot = dataclasses.replace(message)

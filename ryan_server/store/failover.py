@@ -85,6 +85,11 @@ class Kept:
         kept.messages[message.id] = (kept.messages[message.id][0], replace(message))
         kept.session.updated_at = stamp
 
+    def titled(self, session_id: str, title: str) -> None:
+        kept = self._sessions.get(session_id)
+        if kept:
+            kept.session.title = title
+
     def deleted(self, session_id: str) -> None:
         kept = self._sessions.pop(session_id, None)
         if kept:

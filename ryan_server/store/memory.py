@@ -36,6 +36,11 @@ class MemoryStore:
             found = [dataclasses.replace(s) for s in self._sessions.values() if s.workspace == workspace]
         return sorted(found, key=lambda s: s.updated_at, reverse=True)
 
+    def set_title(self, session_id: str, title: str) -> None:
+        with self._lock:
+            if session_id in self._sessions:
+                self._sessions[session_id].title = title
+
     def delete_session(self, session_id: str) -> bool:
         with self._lock:
             self._messages.pop(session_id, None)

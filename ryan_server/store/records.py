@@ -57,6 +57,10 @@ class Store(Protocol):
 
     def delete_session(self, session_id: str) -> bool: ...
 
+    def set_title(self, session_id: str, title: str) -> None:
+        """Name a session made before its first prompt (an ACP client's `session/new`)."""
+        ...
+
     def append_message(self, session_id: str, message: MessageRecord) -> int:
         """Store `message` at the end of the session; returns its id (also set on `message.id`)."""
         ...

@@ -140,6 +140,15 @@ class SqliteStore:
 
         return self._call(op)
 
+    def set_title(self, session_id: str, title: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            with write_transaction(conn):
+                conn.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
+
+        with self._lock:
+            self._call(op)
+            self._kept.titled(session_id, title)
+
     def delete_session(self, session_id: str) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
             with write_transaction(conn):

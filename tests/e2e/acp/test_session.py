@@ -126,4 +126,5 @@ async def test_list_sessions_shows_the_folders_sessions(agent: Agent, llm: FakeL
     await agent.prompt(second, "second")
     listed = await agent.conn.list_sessions(cwd=str(agent.workspace))
     assert [s.session_id for s in listed.sessions] == [second, first]
+    assert [s.title for s in listed.sessions] == ["second", "first"]  # named by their first prompts
     assert all(s.cwd == str(agent.workspace) for s in listed.sessions)
