@@ -14,6 +14,8 @@ local links = {
   RyanToolOk = "DiagnosticOk",
   RyanToolError = "DiagnosticError",
   RyanToolDenied = "DiagnosticWarn",
+  RyanToolOutput = "Comment",
+  RyanPending = "DiagnosticInfo",
 }
 
 local function link()

@@ -21,7 +21,7 @@ function H.stub_select()
     for i, item in ipairs(items) do
       labels[i] = opts.format_item and opts.format_item(item) or tostring(item)
     end
-    table.insert(H.select_calls, { prompt = opts.prompt, kind = opts.kind, labels = labels })
+    table.insert(H.select_calls, { prompt = opts.prompt, kind = opts.kind, labels = labels, floats = H.floats() })
     local choice = nil
     if answer == "last" then
       choice = items[#items]
@@ -36,6 +36,52 @@ function H.stub_select()
     end
     on_choice(choice)
   end
+end
+
+---The floating windows open now: their buffer's filetype and lines.
+function H.floats()
+  local out = {}
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= "" then
+      local buf = vim.api.nvim_win_get_buf(win)
+      table.insert(out, {
+        filetype = vim.bo[buf].filetype,
+        lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false),
+        focused = win == vim.api.nvim_get_current_win(),
+      })
+    end
+  end
+  return out
+end
+
+---The virtual texts of the current chat's pending line (0 or 1 of them), with their rows.
+function H.pending()
+  local chat = H.chat()
+  local out = {}
+  if not chat then
+    return out
+  end
+  local ns = require("ryan.chat").ns
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, ns, 0, -1, { details = true })) do
+    local vt = m[4].virt_text
+    if vt and vt[1][2] == "RyanPending" then
+      table.insert(out, { row = m[2], text = vt[1][1] })
+    end
+  end
+  return out
+end
+
+---Ask the current root's server for `ryan/status`; the answer lands in H.last_status.
+function H.fetch_status()
+  local rclient = require("ryan.client")
+  rclient.call(rclient.root_for(0), "ryan/status", nil, function(result)
+    H.last_status = result
+  end)
+end
+
+---Every message in the message history (`:messages`), as one string.
+function H.messages()
+  return vim.api.nvim_exec2("messages", { output = true }).output
 end
 
 function H.queue_select(...)

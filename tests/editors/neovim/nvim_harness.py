@@ -74,9 +74,10 @@ class Editor:
     def lua(self, code: str, *args: Any) -> Any:
         return self.nvim.exec_lua(code, *args)
 
-    def setup(self, url: str, **extra: Any) -> None:
+    def setup(self, url: str, *, plugin: dict[str, Any] | None = None, **extra: Any) -> None:
+        """`setup()` with the test settings (`extra` added to them) and `plugin` options."""
         settings = settings_for(url, self.history, **extra)
-        self.lua("require('ryan').setup(...)", {"cmd": server_cmd(), "settings": settings})
+        self.lua("require('ryan').setup(...)", {"cmd": server_cmd(), "settings": settings, **(plugin or {})})
 
     def state(self) -> dict[str, Any]:
         return self.lua("return H.state()")  # type: ignore[no-any-return]

@@ -413,7 +413,8 @@ end
 HEADER_INFOS = """
 local chat = H.chat()
 local out = {}
-for _, m in ipairs(vim.api.nvim_buf_get_extmarks(chat.buf, require('ryan.chat').ns, 0, -1, {details = true})) do
+local marks = vim.api.nvim_buf_get_extmarks(chat.buf, require('ryan.chat').ns, 0, -1, {details = true})
+for _, m in ipairs(marks) do
   if m[4].virt_text and vim.api.nvim_buf_get_lines(chat.buf, m[2], m[2] + 1, false)[1] == '## Ryan' then
     out[#out + 1] = m[4].virt_text[1][1]
   end

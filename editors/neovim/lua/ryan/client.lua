@@ -1,7 +1,9 @@
 ---@brief The LSP client that talks to ryan-server: one per workspace root, started with
 --- `vim.lsp.start`. Routes chat partial results (`$/progress` on our tokens) to their chat and
 --- leaves every other progress to Neovim's handler, so `vim.lsp.status()` and fidget see the
---- server's work-done status. Approvals (`window/showMessageRequest`) go through `vim.ui.select`.
+--- server's work-done status (a chat watches its own work-done token too). Approvals
+--- (`window/showMessageRequest`) go through approval.lua; `window/showMessage` through vim.notify,
+--- once per message, so a message of several lines is one notification.
 
 local config = require("ryan.config")
 local protocol = require("ryan.protocol")
@@ -14,6 +16,8 @@ local has_011 = vim.fn.has("nvim-0.11") == 1
 
 ---@type table<string|integer, fun(value: table, ctx: table)>
 local routes = {}
+---@type table<string|integer, fun(value: table, ctx: table)>
+local watchers = {}
 ---@type table<integer, fun(client: vim.lsp.Client?, err: string?)[]>
 local waiting = {}
 ---@type table<integer, table> client id -> capabilities.experimental.ryan
@@ -42,6 +46,18 @@ function M.unroute(token)
   routes[token] = nil
 end
 
+---Also show work-done `$/progress` values for `token` to `fn`; Neovim's handler still gets them.
+---@param token string|integer
+---@param fn fun(value: table, ctx: table)
+function M.watch(token, fn)
+  watchers[token] = fn
+end
+
+---@param token string|integer
+function M.unwatch(token)
+  watchers[token] = nil
+end
+
 ---Called with (client_id, message) when a ryan-server exits.
 ---@param fn fun(client_id: integer, message: string)
 function M.on_exit(fn)
@@ -63,6 +79,13 @@ local function progress_handler(err, params, ctx, cfg)
   if type(token) == "string" and token:find(CHAT_TOKEN) then
     return -- a stopped chat's events still in flight: not work-done progress, drop them
   end
+  local watcher = token ~= nil and watchers[token]
+  if watcher and type(params.value) == "table" then
+    local ok, e = pcall(watcher, params.value, ctx)
+    if not ok then
+      vim.notify("Ryan: could not show a status: " .. tostring(e), vim.log.levels.ERROR)
+    end
+  end
   -- Work-done progress (and anything else): Neovim's handler, looked up now so overrides apply.
   local default = vim.lsp.handlers[protocol.method.progress]
   if default then
@@ -70,49 +93,60 @@ local function progress_handler(err, params, ctx, cfg)
   end
 end
 
----Approval prompt: `vim.ui.select` over the server's actions; a dismissed prompt answers null.
-local function show_message_request(_, params)
-  local actions = params.actions or {}
-  local co, is_main = coroutine.running()
-  if not co or is_main or #actions == 0 then
-    return vim.NIL
+local MESSAGE_LEVELS = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+---`window/showMessage`: one vim.notify per message (Neovim's own handler echoes warnings and infos,
+---and a message of several lines, such as an MCP server's failure with its stderr, then waits for
+---Enter).
+---@param params lsp.ShowMessageParams
+local function show_message(_, params)
+  if type(params) ~= "table" or type(params.message) ~= "string" then
+    return
   end
-  local resumed = false
-  local ok, err = pcall(vim.ui.select, actions, {
-    prompt = (params.message or ""):find("^Ryan") and (params.message .. " ") or ("Ryan: " .. (params.message or "") .. " "),
-    kind = "ryan_approval",
-    format_item = function(action)
-      return (action.title or ""):gsub("\r?\n", " ")
-    end,
-  }, function(choice)
-    if resumed then
-      return
-    end
-    resumed = true
-    -- scheduled: a synchronous vim.ui.select would otherwise resume before we yield
-    vim.schedule(function()
-      coroutine.resume(co, choice or vim.NIL)
-    end)
-  end)
-  if not ok then
-    vim.notify("Ryan: approval prompt failed: " .. tostring(err), vim.log.levels.ERROR)
-    return vim.NIL
+  local msg = params.message
+  if not msg:find("^Ryan") then
+    msg = "Ryan: " .. msg
   end
-  return coroutine.yield()
+  vim.notify(msg, MESSAGE_LEVELS[params.type] or vim.log.levels.INFO)
 end
 
----Empty Lua tables encode as JSON arrays; settings are objects except the known lists.
-local LIST_SETTINGS = { ["tools.autoApprove"] = true }
+-- The settings that are lists (docs/protocol.md, ryan_server/settings.py); every other table is an
+-- object, passed through as the user wrote it.
+local TOOL_LISTS = { autoApprove = true, allowCommands = true }
+local MCP_SERVER_LISTS = { args = true, autoApprove = true, alwaysAllow = true }
+
+---Is the setting at `path` (keys from the top) a list?
+---@param path string[]
+---@return boolean
+function M.is_list_setting(path)
+  if #path == 2 and path[1] == "tools" then
+    return TOOL_LISTS[path[2]] == true
+  end
+  return #path == 3 and path[1] == "mcpServers" and MCP_SERVER_LISTS[path[3]] == true
+end
+
+---Empty Lua tables encode as JSON arrays: send them as objects (`vim.empty_dict()`), except the
+---settings that are lists.
+---@param value any
+---@param path string[]
+---@return any
 local function to_wire(value, path)
   if type(value) ~= "table" then
     return value
   end
   if next(value) == nil then
-    return LIST_SETTINGS[path] and {} or vim.empty_dict()
+    return M.is_list_setting(path) and {} or vim.empty_dict()
   end
   local out = {}
   for k, v in pairs(value) do
-    out[k] = to_wire(v, path == "" and tostring(k) or (path .. "." .. tostring(k)))
+    local sub = vim.list_extend({}, path)
+    sub[#sub + 1] = tostring(k)
+    out[k] = to_wire(v, sub)
   end
   return out
 end
@@ -120,7 +154,7 @@ end
 ---The settings object as it goes on the wire.
 ---@return table
 function M.wire_settings()
-  return to_wire(config.options.settings or {}, "")
+  return to_wire(config.options.settings or {}, {})
 end
 
 ---The workspace root for a buffer: the nearest root marker above its file, else above the current
@@ -243,7 +277,8 @@ local function start(root)
     settings = { ryan = settings },
     handlers = {
       [protocol.method.progress] = progress_handler,
-      [protocol.method.show_message_request] = show_message_request,
+      [protocol.method.show_message_request] = require("ryan.approval").handler,
+      [protocol.method.show_message] = show_message,
     },
     on_init = function(client, result)
       ryan_caps[client.id] = vim.tbl_get(result or {}, "capabilities", "experimental", "ryan") or {}

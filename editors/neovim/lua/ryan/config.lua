@@ -16,7 +16,8 @@ local M = {}
 ---@field keymaps { stop: string[], close: string[] } keys in the chat buffer
 ---@field thinking "dim"|"hide" how reasoning is shown
 ---@field follow boolean keep the chat window at the end while it streams (unless scrolled up)
----@field notify_events boolean show retry/fallback events through vim.notify (notice events always are)
+---@field output_lines integer lines of a tool's live output kept in the chat, per call (the last ones)
+---@field notify_events boolean show fallback/resumed events through vim.notify (notices always are)
 ---@field request_timeout_ms integer how long :checkhealth waits for the server
 ---@field attach boolean attach the workspace's file buffers so the server sees unsaved text
 
@@ -37,6 +38,7 @@ M.defaults = {
   },
   thinking = "dim",
   follow = true,
+  output_lines = 2000,
   notify_events = true,
   request_timeout_ms = 10000,
   attach = true,

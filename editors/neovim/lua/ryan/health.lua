@@ -1,5 +1,6 @@
----@brief `:checkhealth ryan`: is the server there, does it start, which backend does it reach,
---- which models does it have — or what failed and what to do about it.
+---@brief `:checkhealth ryan`: is the server there, does it start, did it take every setting, how
+--- are its MCP servers, which backend does it reach, which models does it have — or what failed and
+--- what to do about it.
 
 local M = {}
 
@@ -19,6 +20,58 @@ local function await(timeout, fn)
     return nil
   end
   return out
+end
+
+---The settings the server rejected (`ryan/status`'s `settingsErrors`), one error each: a rejected
+---setting keeps its previous value, which is not what the user asked for.
+---@param status table
+function M.report_settings(status)
+  health.start("ryan: settings")
+  local errors = type(status.settingsErrors) == "table" and status.settingsErrors or {}
+  if #errors == 0 then
+    health.ok("the server took every setting")
+    return
+  end
+  for _, msg in ipairs(errors) do
+    health.error(tostring(msg), {
+      "Fix it in require('ryan').setup({ settings = { ... } }) (:help ryan-settings); until then the previous value stays",
+    })
+  end
+end
+
+local MCP_ADVICE = {
+  failed = "Check the server's command, args and env in settings.mcpServers; it starts again when its entry changes",
+  crashed = "It is started again when the model next calls one of its tools",
+}
+
+---The MCP servers of `ryan/status`'s `mcp` list: one line each with its state and tools.
+---@param status table
+function M.report_mcp(status)
+  local servers = type(status.mcp) == "table" and status.mcp or {}
+  if #servers == 0 then
+    return
+  end
+  health.start("ryan: MCP servers")
+  for _, entry in ipairs(servers) do
+    local tools = type(entry.tools) == "table" and entry.tools or {}
+    local state = tostring(entry.state or "?")
+    local line = ("%s: %s"):format(tostring(entry.name or "?"), state)
+    if #tools > 0 then
+      line = line .. (" (%d tool%s: %s)"):format(#tools, #tools == 1 and "" or "s", table.concat(tools, ", "))
+    end
+    if type(entry.error) == "string" and entry.error ~= "" then
+      line = line .. "\n" .. entry.error
+    end
+    if state == "ready" then
+      health.ok(line)
+    elseif state == "failed" then
+      health.error(line, MCP_ADVICE.failed)
+    elseif state == "crashed" then
+      health.warn(line, MCP_ADVICE.crashed)
+    else -- starting, stopped, disabled
+      health.info(line)
+    end
+  end
 end
 
 function M.check()
@@ -89,7 +142,6 @@ function M.check()
     health.info("tools: " .. (#caps.tools > 0 and table.concat(caps.tools, ", ") or "none"))
   end
 
-  health.start("ryan: backend")
   local st = await(timeout, function(done)
     rclient.call(root, protocol.method.status, nil, done)
   end)
@@ -102,6 +154,9 @@ function M.check()
     health.error("`ryan/status` failed: " .. tostring(serr), { "See :LspLog" })
     return
   end
+  M.report_settings(status)
+  M.report_mcp(status)
+  health.start("ryan: backend")
   local where = ("%s at %s"):format(tostring(status.provider or "?"), tostring(status.baseUrl or "?"))
   if not status.reachable then
     local advice = {

@@ -16,6 +16,7 @@ M.method = {
   delete_session = "ryan/deleteSession",
   progress = "$/progress",
   show_message_request = "window/showMessageRequest",
+  show_message = "window/showMessage",
   did_change_configuration = "workspace/didChangeConfiguration",
 }
 

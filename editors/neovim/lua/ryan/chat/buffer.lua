@@ -104,6 +104,26 @@ function Buffer:append(text)
   return row, col, erow, ecol
 end
 
+---Replace lines `srow` to `erow` (0-based, end exclusive; equal to insert) with `lines`, away from
+---the end (a tool's output under its card). Cursors below move with their text; none is set here.
+---@param srow integer
+---@param erow integer
+---@param lines string[]
+function Buffer:set_lines(srow, erow, lines)
+  local buf = self.buf
+  api.nvim_set_option_value("modifiable", true, { buf = buf })
+  api.nvim_buf_set_lines(buf, srow, erow, false, lines)
+  api.nvim_set_option_value("modifiable", false, { buf = buf })
+  self.tick = -1 -- the end may have moved: end_pos() reads it again
+end
+
+---The text of line `row` (0-based).
+---@param row integer
+---@return string
+function Buffer:get_line(row)
+  return api.nvim_buf_get_lines(self.buf, row, row + 1, false)[1] or ""
+end
+
 ---Empty the buffer and drop its highlights and extmarks.
 function Buffer:clear()
   local buf = self.buf
@@ -138,6 +158,12 @@ end
 ---@return integer id
 function Buffer:set_mark(row, col, opts)
   return api.nvim_buf_set_extmark(self.buf, M.ns, row, col, opts)
+end
+
+---Remove extmark `id` (gone already is fine).
+---@param id integer
+function Buffer:del_mark(id)
+  pcall(api.nvim_buf_del_extmark, self.buf, M.ns, id)
 end
 
 ---Where extmark `id` is now, or nil if it is gone (its text was deleted, the buffer cleared).

@@ -8,9 +8,13 @@
 ---   state.lua   the chats by buffer, the current chat, a request's state (ryan.Run)
 ---   buffer.lua  the scratch buffer and O(delta) appends at its end, extmarks
 ---   render.lua  headers, thinking, tool cards, statuses, errors, stored sessions
+---   output.lua  a tool's live output, folded under its card
+---   pending.lua the pending line: waiting, retries, the server's status while nothing streams
 
 local buffer = require("ryan.chat.buffer")
 local config = require("ryan.config")
+local output = require("ryan.chat.output")
+local pending = require("ryan.chat.pending")
 local protocol = require("ryan.protocol")
 local rclient = require("ryan.client")
 local render = require("ryan.chat.render")
@@ -87,6 +91,15 @@ function M.new(opts)
       self:close()
     end, { buffer = buf, nowait = true, desc = "Ryan: close the chat window" })
   end
+  api.nvim_create_autocmd("BufWinEnter", {
+    buffer = buf,
+    callback = function()
+      local win = api.nvim_get_current_win()
+      if api.nvim_win_get_buf(win) == buf then
+        output.setup_window(win)
+      end
+    end,
+  })
   api.nvim_create_autocmd("BufWipeout", {
     buffer = buf,
     once = true,
@@ -175,8 +188,8 @@ function Chat:show(opts)
     wo.number = false
     wo.relativenumber = false
     wo.signcolumn = "no"
-    wo.foldenable = false
     wo.spell = false
+    output.setup_window(win)
     -- new window: start at the end
     pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(self.buf), 0 })
   end
@@ -205,14 +218,24 @@ function Chat:_on_event(run, ev)
     return
   end
   local kind = ev.kind
+  local b = self.buffer
+  if kind == E.content or kind == E.thinking or kind == E.tool_call or kind == E.tool_output or kind == E.tool_result then
+    pending.clear(b, run) -- something came: no more "waiting"
+  end
   if kind == E.content then
     local text = ev.text or ""
-    render.content(self.buffer, run, text)
+    render.content(b, run, text)
     run.content_len = run.content_len + #text
   elseif kind == E.thinking then
     local text = ev.text or ""
-    render.thinking(self.buffer, run, text)
+    render.thinking(b, run, text)
     run.thinking_len = run.thinking_len + #text
+  elseif kind == E.tool_output then
+    if ev.callId ~= nil and type(ev.text) == "string" then
+      output.append(b, run, tostring(ev.callId), ev.text)
+    end
+  elseif kind == E.retry then
+    pending.retry(b, run, ev)
   elseif kind == E.start then
     if ev.sessionId then
       self:set_session(ev.sessionId)
@@ -224,9 +247,32 @@ function Chat:_on_event(run, ev)
   elseif kind == E.tool_call then
     render.tool_call(self.buffer, run, ev)
   elseif kind == E.tool_result then
+    output.finish(run, ev.callId ~= nil and tostring(ev.callId) or nil)
     render.tool_result(self.buffer, run, ev)
   else
     render.status(ev)
+  end
+end
+
+---A work-done `$/progress` value of a run (the server's status: waiting, approval, tools).
+---@param run ryan.Run
+---@param value table
+function Chat:_on_work_done(run, value)
+  if run.stopped or self.run ~= run or not api.nvim_buf_is_valid(self.buf) then
+    return
+  end
+  pending.work_done(self.buffer, run, value)
+end
+
+---A run is over: stop listening for its events and take its pending line away.
+---@param run ryan.Run
+function Chat:_end_run(run)
+  rclient.unroute(run.token)
+  if run.work_token then
+    rclient.unwatch(run.work_token)
+  end
+  if api.nvim_buf_is_valid(self.buf) then
+    pending.clear(self.buffer, run)
   end
 end
 
@@ -247,7 +293,7 @@ function Chat:_on_response(run, err, result)
   if run.stopped then
     return
   end
-  rclient.unroute(run.token)
+  self:_end_run(run)
   if self.run == run then
     self.run = nil
   end
@@ -332,12 +378,16 @@ function Chat:_send(run, prompt, opts, client, err)
   rclient.route(run.token, function(value)
     self:_on_event(run, value)
   end)
+  run.work_token = rclient.new_token("work")
+  rclient.watch(run.work_token, function(value)
+    self:_on_work_done(run, value)
+  end)
   local params = {
     prompt = prompt,
     sessionId = self.session_id,
     model = opts.model or config.options.model,
     partialResultToken = run.token,
-    workDoneToken = rclient.new_token("work"),
+    workDoneToken = run.work_token,
   }
   if opts.context and #opts.context > 0 then
     params.context = opts.context
@@ -346,7 +396,7 @@ function Chat:_send(run, prompt, opts, client, err)
     safely(self._on_response, self, run, rerr, result)
   end)
   if not ok then
-    rclient.unroute(run.token)
+    self:_end_run(run)
     self.run = nil
     self:show_error("the server is not running (:checkhealth ryan)")
     return
@@ -364,7 +414,7 @@ function Chat:stop(opts)
   end
   run.stopped = true
   self.run = nil
-  rclient.unroute(run.token)
+  self:_end_run(run)
   if run.client and run.request_id then
     rclient.cancel(run.client, run.request_id)
   end
@@ -382,7 +432,7 @@ function Chat:_on_server_exit(client_id, message)
   if run and run.client and run.client.id == client_id then
     run.stopped = true
     self.run = nil
-    rclient.unroute(run.token)
+    self:_end_run(run)
     self:show_error(message)
   end
 end

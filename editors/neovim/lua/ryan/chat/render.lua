@@ -240,6 +240,23 @@ local STATUS_HL = {
   denied = "RyanToolDenied",
 }
 
+---How a tool is named in the chat: `server › tool` for an MCP server's tool (from the event's
+---`server` and `tool`, or, for a stored call that lacks them, read from its `mcp__server__tool` name),
+---else its name.
+---@param ev table a `toolCall` or `toolResult` event, or a stored tool call
+---@return string
+function M.tool_label(ev)
+  if type(ev.server) == "string" and type(ev.tool) == "string" then
+    return ev.server .. " › " .. ev.tool
+  end
+  local name = tostring(ev.name or "?")
+  local server, tool = name:match("^mcp__(.-)__(.+)$")
+  if server and server ~= "" then
+    return server .. " › " .. tool
+  end
+  return name
+end
+
 ---A tool card: `**tool** name arguments` with its status as virtual text. A live call is
 ---"… running" until its result; a stored one shows its status (or waits for its tool message).
 ---@param b ryan.chat.Buffer
@@ -249,7 +266,7 @@ function M.tool_call(b, answer, ev)
   M.section(b, answer, "tool")
   b:ensure_newline()
   local srow = b:end_pos()
-  b:append(("**tool** `%s` %s"):format(ev.name or "?", M.summarize_args(ev.arguments)))
+  b:append(("**tool** `%s` %s"):format(M.tool_label(ev), M.summarize_args(ev.arguments)))
   local status = ev.status == nil and "… running" or STATUS_HL[ev.status] and ev.status or ""
   local id = b:set_mark(srow, 0, {
     virt_text = { { "  " .. status, STATUS_HL[ev.status] or "RyanToolPending" } },
@@ -259,6 +276,23 @@ function M.tool_call(b, answer, ev)
   if ev.callId then
     answer.tools[ev.callId] = id
   end
+end
+
+---What a result line says: for a command, how it ended (`exit code 1`, `stopped: still running
+---after 120 s (the time limit)`, from the last line of its output; its output is in the fold above);
+---else the start of the output.
+---@param ev table a `toolResult` event (or a stored tool message as one)
+---@return string
+function M.result_summary(ev)
+  local output = tostring(ev.output or "")
+  if ev.name == "run_command" or ev.tool == nil and ev.name == nil then
+    local last = output:gsub("%s+$", ""):match("([^\n]*)$") or ""
+    local ended = last:match("^%[(exit code %-?%d+)%]$") or last:match("^%[(stopped: .*)%]$")
+    if ended then
+      return ended
+    end
+  end
+  return one_line(output, 200)
 end
 
 ---A tool's result: its card's status updated, and a line with what the tool returned.
@@ -281,7 +315,7 @@ function M.tool_result(b, answer, ev)
     end
   end
   b:ensure_newline()
-  b:line(("  ↳ %s: %s"):format(status, one_line(ev.output, 200)), hl)
+  b:line(("  ↳ %s: %s"):format(status, M.result_summary(ev)), hl)
 end
 
 --- Ends of an answer ------------------------------------------------------------------------------
@@ -383,7 +417,7 @@ function M.session(b, session)
       if status ~= "error" and status ~= "denied" then
         status = "ok" -- a tool message that completed
       end
-      M.tool_result(b, answer, { callId = msg.toolCallId, status = status, output = msg.content })
+      M.tool_result(b, answer, { callId = msg.toolCallId, status = status, output = msg.content, name = msg.toolName })
     end
   end
 end
@@ -398,18 +432,13 @@ local function notify_event(kind, msg)
   end
 end
 
----Show a `retry`, `fallback`, `resumed` or `notice` event: through vim.notify, not in the buffer
----(retries, fallbacks and resumptions only with `notify_events`).
+---Show a `fallback`, `resumed` or `notice` event: through vim.notify, not in the buffer (fallbacks
+---and resumptions only with `notify_events`). Retries go to the pending line (pending.lua).
 ---@param ev table
 function M.status(ev)
   local kind = ev.kind
   local E = protocol.event
-  if kind == E.retry then
-    notify_event(
-      "retrying",
-      ("attempt %s in %s ms (%s)"):format(tostring(ev.attempt), tostring(ev.delayMs), tostring(ev.reason or ""))
-    )
-  elseif kind == E.fallback then
+  if kind == E.fallback then
     notify_event("streaming failed, asking without streaming", tostring(ev.reason or ""))
   elseif kind == E.resumed then
     notify_event("the connection broke, the model continues", ("attempt %s"):format(tostring(ev.attempt)))

@@ -16,11 +16,16 @@ local M = {}
 ---@field thinking_mark integer? extmark id of this section's thinking
 ---@field thinking_start integer[]? {row, col}
 ---@field tools table<string, integer> callId -> extmark id of its line
+---@field outputs table<string, ryan.chat.OutputBlock> callId -> its live output (output.lua)
 ---@field header_mark integer? extmark on the "## Ryan" line
+---@field pending_mark integer? extmark of the pending line (pending.lua)
+---@field pending_status string? the server's latest work-done report, while nothing streams
+---@field pending_retry string? the latest retry, while nothing streams
 
 ---One `ryan/chat` request while it streams, with its answer.
 ---@class ryan.Run: ryan.Answer
 ---@field token string partialResultToken
+---@field work_token string? workDoneToken
 ---@field client vim.lsp.Client?
 ---@field request_id integer?
 ---@field stopped boolean
@@ -28,7 +33,7 @@ local M = {}
 ---A stored answer to draw.
 ---@return ryan.Answer
 function M.new_answer()
-  return { content_len = 0, thinking_len = 0, tools = {} }
+  return { content_len = 0, thinking_len = 0, tools = {}, outputs = {} }
 end
 
 ---A request about to be sent.
@@ -41,6 +46,7 @@ function M.new_run(token)
     content_len = 0,
     thinking_len = 0,
     tools = {},
+    outputs = {},
   }
 end
 
