@@ -152,10 +152,13 @@ class ToolRunner:
     def _finish(self, call: ToolCall, status: str, output: str) -> str:
         """Record the result, send its `ToolResult` event; returns the output for the model."""
         run = self.run
-        run.tool_calls.append(ToolCallSummary(call.call_id, call.name, call.arguments, status))
+        server, tool = self._origin(call)
+        run.tool_calls.append(ToolCallSummary(call.call_id, call.name, call.arguments, status, server, tool))
         for stored in self.record.tool_calls or []:
             if stored["callId"] == call.call_id:
                 stored["status"] = status
+                if server is not None:
+                    stored["server"], stored["tool"] = server, tool
         run.store.update_message(self.record)
         run.store.append_message(
             run.session_id,
@@ -169,7 +172,7 @@ class ToolRunner:
         )
         half = DISPLAY_OUTPUT_LIMIT // 2  # the end of a long output matters too (a command's exit code)
         shown = output if len(output) <= DISPLAY_OUTPUT_LIMIT else f"{output[:half]}\n…\n{output[-half:]}"
-        run.sink.event(ToolResult(call.call_id, call.name, status, shown, *self._origin(call)))
+        run.sink.event(ToolResult(call.call_id, call.name, status, shown, server, tool))
         return output
 
 

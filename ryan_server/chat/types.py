@@ -40,6 +40,8 @@ class ToolCallSummary:
     name: str
     arguments: dict[str, Any] | str
     status: str  # protocol.ToolStatus
+    server: str | None = None  # an MCP tool's server and own name
+    tool: str | None = None
 
 
 @dataclass(slots=True)

@@ -114,6 +114,10 @@ async def test_the_model_calls_an_mcp_tool_after_approval(
     assert done["status"] == "ok" and done["output"] == "5"
     assert tool_messages(llm)[0]["content"] == "5"
     assert result["content"] == "It is 5."
+    assert (result["toolCalls"][0]["server"], result["toolCalls"][0]["tool"]) == ("demo", "add")
+    stored = await request(client, "ryan/session", {"sessionId": result["sessionId"]})
+    (asked_for,) = [c for m in stored["messages"] for c in m.get("toolCalls") or []]
+    assert (asked_for["server"], asked_for["tool"], asked_for["status"]) == ("demo", "add", "ok")
 
 
 async def test_denied_allowed_for_session_and_auto_approved(
