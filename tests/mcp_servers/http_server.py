@@ -5,11 +5,9 @@ picks a free port) and serves the MCP endpoint at `/mcp`. Once it accepts connec
 line to stderr, `ready http://127.0.0.1:<port>/mcp`, and nothing else unless something fails; stdout
 stays empty. Tools:
 
-- `add(a, b)`: a + b (text "5", `structured_content == {"result": 5}`);
-- `slow(seconds)`: sleeps, then "slept N"; writes "slow started" / "slow cancelled" markers;
+- the tools of stdio_server.py (`add`, `slow`, `fail`, `crash`, `image`, `echo_env`, `add_tool`);
 - `echo_header(name)`: the value of an HTTP header of the request that carried the call, or "<unset>"
-  (header names are case-insensitive, e.g. "authorization");
-- `add_tool()`: registers `late(x)` and announces that the tool list changed (see stdio_server.py).
+  (header names are case-insensitive, e.g. "authorization").
 
 `MCP_TEST_MARKERS` names a file that gets one line per event ("started <pid>", "slow started",
 "slow cancelled", "slow done").
@@ -25,56 +23,21 @@ import sys
 import anyio
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
+from stdio_server import build as build_stdio_server
+from stdio_server import mark
 
 PATH = "/mcp"
 
 
-def mark(line: str) -> None:
-    """Append one line to the markers file, if the test asked for one."""
-    path = os.environ.get("MCP_TEST_MARKERS")
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-
-
 def build(name: str) -> MCPServer:
-    app: MCPServer = MCPServer(name, log_level="WARNING", warn_on_duplicate_tools=False)
-
-    @app.tool()
-    def add(a: int, b: int) -> int:
-        """Add two integers."""
-        return a + b
-
-    @app.tool()
-    async def slow(seconds: float) -> str:
-        """Sleep for the given number of seconds."""
-        mark("slow started")
-        try:
-            await anyio.sleep(seconds)
-        except anyio.get_cancelled_exc_class():
-            mark("slow cancelled")
-            raise
-        mark("slow done")
-        return f"slept {seconds:g}"
+    """The stdio server's tools, plus one that only HTTP has."""
+    app = build_stdio_server(name)
 
     @app.tool()
     def echo_header(name: str, ctx: Context) -> str:
         """Return the value of a header of this HTTP request."""
         headers = ctx.headers or {}
         return headers.get(name.lower(), "<unset>")
-
-    @app.tool()
-    async def add_tool(ctx: Context) -> str:
-        """Register the tool `late` and tell the client that the tool list changed."""
-
-        def late(x: str) -> str:
-            """A tool added at run time."""
-            return f"late {x}"
-
-        app.add_tool(late)
-        await ctx.request_context.session.send_tool_list_changed()  # a legacy (handshake-era) session
-        await ctx.notify_tools_changed()  # 2026-07-28: `subscriptions/listen` streams
-        return "added late"
 
     return app
 

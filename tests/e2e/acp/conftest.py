@@ -133,27 +133,6 @@ class Agent:
         return self.stderr.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def llm() -> Any:
-    with FakeLLM() as fake:
-        yield fake
-
-
-@pytest.fixture(autouse=True)
-def _fresh_llm(llm: FakeLLM) -> None:
-    llm.reset()
-    llm.models[:] = ["llama3.2:latest", "qwen2.5-coder:7b"]
-    llm.no_tools.clear()
-    llm.context_length = 8192
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    return root
-
-
 def write_settings(tmp_path: Path, llm: FakeLLM, **extra: Any) -> Path:
     path = tmp_path / "config" / "settings.json"
     path.parent.mkdir(exist_ok=True)
