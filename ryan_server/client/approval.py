@@ -1,5 +1,7 @@
 """Asking the user in the terminal: one line read without blocking the event loop, and the answer to
-the server's approval requests (`--yes` allows, no terminal denies, else ask inline)."""
+the server's approval requests (`--yes` allows, no terminal denies, else ask inline). A write's
+question carries its unified diff after a blank line: shown under the question, coloured on a terminal.
+"""
 
 from __future__ import annotations
 
@@ -77,6 +79,30 @@ async def ask_line(prompt: str, cancel: asyncio.Event | None, err: TextIO | None
     return answer.result()
 
 
+DIFF_LINES = 80  # the server cuts a diff at 60 lines; this only guards the terminal
+_COLOURS = (("+++", "\x1b[1m"), ("---", "\x1b[1m"), ("@@", "\x1b[36m"), ("+", "\x1b[32m"), ("-", "\x1b[31m"))
+
+
+def split_question(message: str) -> tuple[str, str]:
+    """The question and the diff after its first blank line ("" when there is none)."""
+    question, _, diff = message.partition("\n\n")
+    return question, diff
+
+
+def show_diff(diff: str, *, colour: bool, limit: int = DIFF_LINES) -> str:
+    """The diff indented, each line coloured as a diff reads (+ green, - red, @@ cyan) when `colour`;
+    a part after the blank line that is not a diff is shown as it is."""
+    lines = diff.splitlines()
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more lines"]
+    colour = colour and diff.startswith(("--- ", "@@"))
+    shown = []
+    for line in lines:
+        code = next((c for prefix, c in _COLOURS if line.startswith(prefix)), "") if colour else ""
+        shown.append(f"    {code}{line}\x1b[0m" if code else f"    {line}")
+    return "\n".join(shown)
+
+
 def _pick(titles: list[str], wanted: str, index: int) -> str | None:
     for title in titles:
         if title.strip().lower() == wanted:
@@ -98,15 +124,18 @@ def make_approver(
         allow = _pick(titles, "allow", 0)
         allow_session = _pick(titles, "allow for session", 1)
         deny = _pick(titles, "deny", 2)
-        message = str(params.get("message", ""))
+        question, diff = split_question(str(params.get("message", "")))
         before_prompt()
-        if yes:
-            status(f"✓ allowed (--yes): {message}")
-            return allow
-        if not sys.stdin.isatty():
-            status(f"✗ denied: {message} (no terminal to ask on; pass --yes to allow)")
+        if yes or not sys.stdin.isatty():
+            # a note on stderr, not a question: the diff plain, like the rest of such notes
+            change = "\n" + show_diff(diff, colour=False) if diff else ""
+            if yes:
+                status(f"✓ allowed (--yes): {question}{change}")
+                return allow
+            status(f"✗ denied: {question} (no terminal to ask on; pass --yes to allow){change}")
             return deny
-        answer = await ask_line(f"? {message}\n  [a]llow / allow for [s]ession / [d]eny: ", cancel())
+        shown = f"? {question}\n" + (show_diff(diff, colour=sys.stderr.isatty()) + "\n" if diff else "")
+        answer = await ask_line(f"{shown}  [a]llow / allow for [s]ession / [d]eny: ", cancel())
         choice = (answer or "").strip().lower()
         if choice in ("a", "allow", "y", "yes"):
             return allow

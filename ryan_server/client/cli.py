@@ -20,7 +20,8 @@ from typing import Any
 from ryan_server import __version__
 from ryan_server import protocol as wire
 from ryan_server.client.commands import cmd_chat, cmd_models, cmd_rm, cmd_sessions, cmd_show
-from ryan_server.client.common import EXIT_ERROR, EXIT_INTERRUPTED, silence_stdout
+from ryan_server.client.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, error, silence_stdout
+from ryan_server.client.config import ConfigError, mcp_config, set_entry, settings_from
 from ryan_server.client.doctor import cmd_doctor
 from ryan_server.client.interactive import run_interactive
 
@@ -35,16 +36,24 @@ _DEFAULTS: dict[str, Any] = {
     "yes": False,
     "json": False,
     "command": None,
+    "set": None,
+    "mcp_config": None,
 }
 
 
 EPILOG = """exit codes:
   0    done
   1    error (the message says what to do)
-  2    usage: a wrong flag, argument or --base-url
+  2    usage: a wrong flag, argument or --base-url; a settings or --mcp-config file that cannot be used
   3    stopped at the step limit: the model used its tools.maxSteps turns (default 20) on tools
        without answering; continue with: ryan chat --session last "go on"
   130  interrupted (Ctrl-C)
+
+settings: the terminal client reads the settings file ryan-server --acp reads: $RYAN_CONFIG, else
+  settings.json in the user config folder (~/.config/ryan/ on Linux), a JSON object of the camelCase
+  settings ({"model": "llama3.2", "tools": {"maxSteps": 30}}). --set key=value (repeatable; dotted
+  keys like tools.maxSteps=5; the value read as JSON, else as text) goes over it, and --provider,
+  --base-url, --model and --mcp-config over both. The API key only from $RYAN_API_KEY or the file.
 """
 
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")  # a name, an IPv4 or an IPv6 address
@@ -71,7 +80,9 @@ def base_url(value: str) -> str:
     return urllib.parse.urlunsplit(parts).rstrip("/")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common(set_dest: str) -> argparse.ArgumentParser:
+    """The flags every command takes; `--set` before and after the command name collect apart (a
+    subcommand's values would replace the main parser's) and are joined in `parse_args`."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--provider",
@@ -94,6 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="command that starts ryan-server (default: $RYAN_SERVER_CMD or this Python's -m ryan_server)",
     )
     common.add_argument(
+        "--set",
+        dest=set_dest,
+        metavar="KEY=VALUE",
+        type=set_entry,
+        action="append",
+        default=argparse.SUPPRESS,
+        help="a setting for this run, over the settings file (repeatable): tools.maxSteps=5, "
+        "tools.allowCommands='[\"pytest\"]'",
+    )
+    common.add_argument(
+        "--mcp-config",
+        metavar="FILE",
+        type=mcp_config,
+        default=argparse.SUPPRESS,
+        help='MCP servers whose tools the model may use: a JSON file {"mcpServers": {...}}',
+    )
+    common.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -101,10 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the server's log on stderr, and after an answer its summary "
         "(model · tokens · tok/s · context 41%%)",
     )
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common("set_after")
     parser = argparse.ArgumentParser(
         prog="ryan",
-        parents=[common],
+        parents=[_common("set")],
         description="Chat with a local LLM (Ollama or any OpenAI-compatible server) from the terminal.\n"
         "Without a command: an interactive chat (/help lists its commands).",
         epilog=EPILOG,
@@ -157,6 +189,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for key, value in _DEFAULTS.items():
         if not hasattr(args, key):
             setattr(args, key, value)
+    args.set = [*(args.set or []), *getattr(args, "set_after", [])]
     return args
 
 
@@ -172,6 +205,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        args.settings = settings_from(args)
+    except ConfigError as exc:
+        error(str(exc))
+        return EXIT_USAGE
     # pygls's client logs protocol oddities; keep them off the user's terminal unless asked for.
     logging.basicConfig(level=logging.WARNING, format="ryan: %(name)s: %(message)s")
     logging.getLogger("pygls").setLevel(logging.WARNING if args.verbose else logging.CRITICAL)

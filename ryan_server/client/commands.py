@@ -28,6 +28,7 @@ from ryan_server.client.common import (
     run_with_client,
     silence_stdout,
 )
+from ryan_server.client.config import setting_hint
 from ryan_server.client.output import Answer, JsonPrinter, TextPrinter, describe_message
 from ryan_server.client.rpc import RpcError, RyanClient
 
@@ -60,7 +61,14 @@ async def cmd_chat(args: argparse.Namespace) -> int:
             printer.fail(exc)
             return EXIT_ERROR
         cancel = asyncio.Event()
-        client.message_sink = lambda kind, level, message: printer.status(describe_message(level, message))
+
+        def on_message(kind: str, level: int, message: str) -> None:
+            printer.status(describe_message(level, message))
+            hint = setting_hint(message)
+            if hint:
+                printer.status(f"ryan: {hint}")
+
+        client.message_sink = on_message
         client.approver = make_approver(
             yes=args.yes, status=printer.status, before_prompt=printer.before_prompt, cancel=lambda: cancel
         )
@@ -85,7 +93,7 @@ async def cmd_chat(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, _interrupt, cancel)
         try:
-            result = await client.chat(params, on_event, cancel)
+            result = await client.chat(params, on_event, cancel, on_status=printer.work)
         except RpcError as exc:
             if broken:
                 return EXIT_ERROR

@@ -12,11 +12,11 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import platformdirs
 
 from ryan_server import protocol as wire
+from ryan_server.client.config import setting_hint
 from ryan_server.client.rpc import RpcError, RyanClient, default_server_command
 
 EXIT_OK = 0
@@ -26,18 +26,6 @@ EXIT_MAX_STEPS = 3  # the model used its tools.maxSteps turns on tools and gave 
 EXIT_INTERRUPTED = 130
 
 APP = "ryan"
-
-
-def settings_from(args: argparse.Namespace) -> dict[str, Any]:
-    """The `initializationOptions`: only what the flags set; the server has the defaults."""
-    settings: dict[str, Any] = {}
-    if args.provider:
-        settings["provider"] = args.provider
-    if args.base_url:
-        settings["baseUrl"] = args.base_url
-    if args.model:
-        settings["model"] = args.model
-    return settings
 
 
 def server_log_path() -> Path:
@@ -56,7 +44,7 @@ def make_client(args: argparse.Namespace) -> RyanClient:
     command = shlex.split(args.server_cmd) if args.server_cmd else default_server_command()
     return RyanClient(
         command,
-        settings=settings_from(args),
+        settings=args.settings,
         root=workspace_root(Path.cwd()),
         verbose=args.verbose,
         log_path=server_log_path(),
@@ -64,7 +52,11 @@ def make_client(args: argparse.Namespace) -> RyanClient:
 
 
 def error(message: str) -> None:
+    """`ryan: message` on stderr, and the hint where the terminal's settings live when it names one."""
     print(f"ryan: {message}", file=sys.stderr, flush=True)
+    hint = setting_hint(message)
+    if hint:
+        print(f"ryan: {hint}", file=sys.stderr, flush=True)
 
 
 async def resolve_session(client: RyanClient, wanted: str | None) -> str | None:

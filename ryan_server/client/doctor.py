@@ -1,17 +1,23 @@
-"""`ryan doctor`: does the server start, the backend answer, the model exist, history get saved?
+"""`ryan doctor`: does the server start, the backend answer, the model exist, history get saved, the
+settings apply, each MCP server run?
 
 One line per check, `OK` or `FAIL` with what to do; exit 1 when any fails. Everything comes from the
 server (`initialize`, `ryan/status`, `ryan/models`), so the answers are the server's own, not guesses.
+MCP servers start in the background: doctor asks again, for up to `MCP_WAIT` seconds, while any is
+still starting.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
+import time
 from typing import Any
 
 from ryan_server import protocol as wire
 from ryan_server.client.common import EXIT_ERROR, EXIT_OK, make_client
+from ryan_server.client.config import settings_path
 from ryan_server.client.rpc import RpcError, RyanClient
 
 
@@ -48,6 +54,47 @@ def _check_history(status: dict[str, Any]) -> tuple[bool, str, str]:
     return False, "history", f"not saved (kept in memory this session): {why}"
 
 
+MCP_WAIT = 10.0
+Check = tuple[bool, str, str]
+
+
+async def _settled_status(client: RyanClient, first: dict[str, Any]) -> dict[str, Any]:
+    """`ryan/status` once no MCP server is `starting` any more, or after MCP_WAIT seconds."""
+    status, deadline = first, time.monotonic() + MCP_WAIT
+    while time.monotonic() < deadline and any(
+        isinstance(entry, dict) and entry.get("state") == "starting" for entry in status.get("mcp") or []
+    ):
+        await asyncio.sleep(0.2)
+        status = await client.request(wire.STATUS, {}) or {}
+    return status
+
+
+def _check_mcp(entry: dict[str, Any]) -> Check:
+    """`mcp NAME: ready, 3 tools`, or why it does not run."""
+    name, state = str(entry.get("name", "?")), str(entry.get("state", "?"))
+    tools = entry.get("tools") or []
+    what = f"mcp {name}"
+    if state == "ready":
+        return True, what, f"ready, {len(tools)} tool{'' if len(tools) == 1 else 's'}"
+    if state in ("disabled", "stopped"):
+        return True, what, state
+    if state == "starting":
+        return False, what, f"still starting after {MCP_WAIT:g} s"
+    # the error may quote the server's stderr over several lines: keep them under this one
+    error = "\n       ".join(str(entry.get("error") or "").strip().splitlines())
+    return False, what, f"{state}: {error}" if error else state
+
+
+def _check_settings(status: dict[str, Any]) -> list[Check]:
+    """Where the terminal's settings come from, and each key the server rejected (`settingsErrors`)."""
+    path = settings_path()
+    errors = [str(e) for e in status.get("settingsErrors") or []]
+    if errors:
+        return [(False, "settings", f"{e.removeprefix('Ryan: ')} (from {path} or a flag)") for e in errors]
+    where = f"from {path}" if path.exists() else f"no file at {path}: the defaults and the flags"
+    return [(True, "settings", where)]
+
+
 async def cmd_doctor(args: argparse.Namespace) -> int:
     failures = 0
 
@@ -62,7 +109,7 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
             init = await client.start()
         except RpcError as exc:
             line(False, "server", exc.message)
-            for what in ("backend", "model", "history"):
+            for what in ("backend", "model", "history", "settings"):
                 line(False, what, "not checked: the server did not start")
             return EXIT_ERROR
         info = init.get("serverInfo") or {}
@@ -105,6 +152,13 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
             line(False, "model", "not checked: the backend is not reachable")
 
         line(*_check_history(status))
+        if status:
+            for check in _check_settings(status):
+                line(*check)
+            status = await _settled_status(client, status)
+            for entry in status.get("mcp") or []:
+                if isinstance(entry, dict):
+                    line(*_check_mcp(entry))
     finally:
         await client.close()
     return EXIT_ERROR if failures else EXIT_OK

@@ -25,7 +25,9 @@ from rich.text import Text
 from ryan_server import protocol as wire
 from ryan_server.client.approval import make_approver, terminal_echo
 from ryan_server.client.common import APP, EXIT_ERROR, EXIT_OK, make_client, resolve_session
-from ryan_server.client.output import RichPrinter, describe_message
+from ryan_server.client.config import setting_hint
+from ryan_server.client.describe import describe_message
+from ryan_server.client.rich_printer import RichPrinter
 from ryan_server.client.rpc import RpcError, RyanClient
 
 PROMPT = "you> "
@@ -108,15 +110,20 @@ class Chat:
         self.session_id: str | None = None
         self.cancel: asyncio.Event | None = None
         self.printer = RichPrinter(console, verbose=args.verbose)
-        client.message_sink = lambda kind, level, message: self.printer.status(
-            describe_message(level, message), style="red" if level == 1 else "yellow"
-        )
+        client.message_sink = self._message
         client.approver = make_approver(
             yes=args.yes,
             status=lambda line: self.printer.status(line, style="yellow"),
             before_prompt=lambda: self.printer.before_prompt(),  # the printer of the running turn
             cancel=lambda: self.cancel,
         )
+
+    def _message(self, kind: str, level: int, message: str) -> None:
+        """A server's message as a status line (and where the setting it names lives)."""
+        self.printer.status(describe_message(level, message), style="red" if level == 1 else "yellow")
+        hint = setting_hint(message)
+        if hint:
+            self.printer.status(hint, style="yellow")
 
     async def turn(self, prompt: str) -> None:
         self.cancel = asyncio.Event()
@@ -130,7 +137,9 @@ class Chat:
         loop.add_signal_handler(signal.SIGINT, self.cancel.set)
         try:
             with terminal_echo(False):
-                result = await self.client.chat(params, self.printer.on_event, self.cancel)
+                result = await self.client.chat(
+                    params, self.printer.on_event, self.cancel, on_status=self.printer.work
+                )
         except RpcError as exc:
             interrupted = self.cancel.is_set() and exc.code == wire.ErrorCode.REQUEST_CANCELLED
             self.printer.fail(exc, interrupted=interrupted)

@@ -1,4 +1,5 @@
-"""How a chat's events reach the terminal: plain text, JSON lines, or rich markdown (approvals: approval.py).
+"""How a one-shot chat's events reach the terminal: plain text or JSON lines (the interactive chat's
+rich view: rich_printer.py; the lines themselves: describe.py; approvals: approval.py).
 
 Each printer takes the `$/progress` values of one `ryan/chat` in order (`on_event`) and then either
 the response (`finish`) or the error (`fail`). Status lines (tool calls, retries, errors) go to stderr
@@ -8,130 +9,38 @@ so stdout carries only the answer.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any, TextIO
 
-from rich.console import Console, Group, RenderableType
-from rich.live import Live
 from rich.markdown import Markdown
-from rich.text import Text
 
 from ryan_server import protocol as wire
+from ryan_server.client.config import setting_hint
+from ryan_server.client.describe import (
+    GO_ON,
+    context_percent,
+    describe_message,
+    describe_other,
+    describe_tool_call,
+    describe_tool_result,
+    printable,
+    step_limit,
+    summary,
+    tells_step_limit,
+)
 from ryan_server.client.rpc import RpcError
+
+__all__ = [
+    "Answer",
+    "JsonPrinter",
+    "TextPrinter",
+    "context_percent",
+    "describe_message",
+    "summary",
+]
 
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _arguments(event: dict[str, Any]) -> dict[str, Any]:
-    args = event.get("arguments")
-    if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except ValueError:
-            return {"arguments": args}
-    return args if isinstance(args, dict) else {}
-
-
-def describe_tool_call(event: dict[str, Any]) -> str:
-    """`write_file a.txt (2 chars)`: the tool and what it touches, on one line."""
-    name = str(event.get("name", "tool"))
-    args = _arguments(event)
-    parts = [name]
-    for key in ("path", "pattern", "glob"):
-        if isinstance(args.get(key), str):
-            parts.append(_short(args[key], 60))
-            break
-    for key in ("content", "newText"):
-        if isinstance(args.get(key), str):
-            parts.append(f"({len(args[key])} chars)")
-            break
-    return " ".join(parts)
-
-
-def describe_tool_result(event: dict[str, Any], call: str | None) -> str:
-    status = str(event.get("status", "ok"))
-    mark = {"ok": "✓", "denied": "✗", "error": "✗"}.get(status, "·")
-    label = call or str(event.get("name", "tool"))
-    output = event.get("output")
-    first = _short(output.strip().splitlines()[0], 70) if isinstance(output, str) and output.strip() else ""
-    if status == "ok":
-        return f"{mark} {label}" + (f": {first}" if first else "")
-    return f"{mark} {label} {status}" + (f": {first}" if first else "")
-
-
-def describe_message(level: int, message: str) -> str:
-    """A server's `window/showMessage` as one status line."""
-    label = {1: "error", 2: "warning"}.get(level, "note")
-    return f"ryan-server {label}: {message.removeprefix('Ryan: ')}"
-
-
-def describe_other(event: dict[str, Any]) -> str | None:
-    kind = event.get("kind")
-    if kind == wire.EventKind.RETRY:
-        delay = float(event.get("delayMs", 0)) / 1000
-        attempt = event.get("attempt", "?")
-        return f"… backend trouble ({event.get('reason', '')}); retry {attempt} in {delay:.1f} s"
-    if kind == wire.EventKind.FALLBACK:
-        return f"… streaming failed ({event.get('reason', '')}); asking again without streaming"
-    if kind == wire.EventKind.NOTICE:
-        return f"… {event.get('message') or event.get('text') or ''}"
-    return None
-
-
-def step_limit(result: dict[str, Any], *, go_on: str) -> str | None:
-    """What to say when the chat stopped at `tools.maxSteps` (None when it did not)."""
-    if result.get("stopReason") != wire.StopReason.MAX_STEPS:
-        return None
-    calls = len(result.get("toolCalls") or [])
-    return (
-        f"Stopped after {calls} tool call{'' if calls == 1 else 's'} without an answer: the model used "
-        f"all its turns (the tools.maxSteps setting, default 20). To let it go on, {go_on}."
-    )
-
-
-def tells_step_limit(event: dict[str, Any]) -> bool:
-    """A server notice that already says the step limit was reached."""
-    return event.get("kind") == wire.EventKind.NOTICE and "maxSteps" in str(event.get("message", ""))
-
-
-GO_ON = 'ryan chat --session last "go on"'
-
-
-def context_percent(usage: dict[str, Any] | None) -> str:
-    """`context 41%`: how much of the model's context window the last request and its answer took.
-
-    "" when the server does not know the window (no `contextWindow`, or no `contextUsed`).
-    """
-    usage = usage or {}
-    window, used = usage.get("contextWindow"), usage.get("contextUsed")
-    if not isinstance(window, int | float) or not isinstance(used, int | float) or window <= 0:
-        return ""
-    # half up, as the Neovim plugin rounds (Python's round() would give 40% for 40.5%)
-    return f"context {math.floor(100 * used / window + 0.5)}%"
-
-
-def summary(result: dict[str, Any]) -> str:
-    """The line after an answer: `model · 31 tokens · 17.4 tok/s · context 41%`."""
-    usage = result.get("usage") or {}
-    timing = result.get("timing") or {}
-    bits = [str(result.get("model", ""))]
-    if usage.get("completionTokens") is not None:
-        approx = "~" if usage.get("estimated") else ""
-        count = usage["completionTokens"]
-        bits.append(f"{approx}{count} token{'' if count == 1 else 's'}")
-    if timing.get("tokensPerSecond"):
-        bits.append(f"{float(timing['tokensPerSecond']):.1f} tok/s")
-    bits.append(context_percent(usage))
-    if result.get("stopReason") not in (None, wire.StopReason.STOP):
-        bits.append(f"stopped: {result['stopReason']}")
-    return " · ".join(b for b in bits if b)
 
 
 class Answer(Markdown):
@@ -146,7 +55,9 @@ class Answer(Markdown):
 
 
 class TextPrinter:
-    """One-shot `ryan chat`: answer text to stdout as it arrives, thinking dimmed on a TTY."""
+    """One-shot `ryan chat`: answer text to stdout as it arrives, thinking dimmed on a TTY; status lines
+    and a command's live output (dimmed, indented under its tool line) on stderr; on a terminal the
+    server's latest status ("waiting for the model… 3 s") as a transient last line of stderr."""
 
     def __init__(
         self, *, verbose: bool = False, out: TextIO | None = None, err: TextIO | None = None
@@ -160,10 +71,52 @@ class TextPrinter:
         self._at_line_start = True
         self._calls: dict[str, str] = {}
         self._told_step_limit = False
+        self.err_tty = self.err.isatty()
+        self._transient = False  # a status is drawn on the terminal's last line
+        self._output_at_line_start = True  # of a running command's output
+        self._prompting = False
+
+    def _clear_status(self) -> None:
+        if self._transient:
+            self.err.write("\r\x1b[2K")
+            self.err.flush()
+            self._transient = False
+
+    def _end_output(self) -> None:
+        self._clear_status()
+        if not self._output_at_line_start:
+            self.err.write("\n")
+            self._output_at_line_start = True
+
+    def work(self, message: str | None) -> None:
+        """The chat's latest work-done status, in place on the last line (a terminal's stderr only, and
+        only while nothing else is half-written on that line)."""
+        free = (self._at_line_start or not self.tty) and self._output_at_line_start and not self._prompting
+        if message is None or not self.err_tty or not free:
+            self._clear_status()
+            return
+        self.err.write(f"\r\x1b[2K{DIM}… {message}{RESET}")
+        self.err.flush()
+        self._transient = True
+
+    def tool_output(self, text: str) -> None:
+        text = printable(text)
+        if not text:
+            return
+        self._clear_status()
+        if self.tty:
+            self._end_line()
+        shown: list[str] = []
+        for piece in text.splitlines(keepends=True):
+            shown.append(("  " if self._output_at_line_start else "") + piece)
+            self._output_at_line_start = piece.endswith("\n")
+        self.err.write(f"{DIM}{''.join(shown)}{RESET}" if self.err_tty else "".join(shown))
+        self.err.flush()
 
     def _write(self, text: str, mode: str) -> None:
         if not text:
             return
+        self._clear_status()
         if self.tty and mode != self._mode:
             if self._mode == wire.EventKind.THINKING:
                 self.out.write(RESET + ("\n\n" if not self._at_line_start else "\n"))
@@ -185,19 +138,25 @@ class TextPrinter:
         self.out.flush()
 
     def status(self, line: str) -> None:
+        self._end_output()
         if self.tty:
             self._end_line()
         self.err.write(line + "\n")
         self.err.flush()
 
     def before_prompt(self) -> None:
+        self._end_output()
+        self._prompting = True
         if self.tty:
             self._end_line()
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("kind")
+        self._prompting = False
         if kind == wire.EventKind.CONTENT:
             self._write(str(event.get("text", "")), wire.EventKind.CONTENT)
+        elif kind == wire.EventKind.TOOL_OUTPUT:
+            self.tool_output(str(event.get("text", "")))
         elif kind == wire.EventKind.THINKING:
             if self.tty:
                 self._write(str(event.get("text", "")), wire.EventKind.THINKING)
@@ -218,6 +177,7 @@ class TextPrinter:
                 self.status(other)
 
     def finish(self, result: dict[str, Any]) -> None:
+        self._end_output()
         self._end_line()
         self.session_id = result.get("sessionId") or self.session_id
         limit = step_limit(result, go_on=f"run: {GO_ON}")
@@ -228,11 +188,12 @@ class TextPrinter:
             self.err.flush()
 
     def fail(self, error: RpcError, *, interrupted: bool = False) -> None:
+        self._end_output()
         self._end_line()
-        if interrupted:
-            self.err.write("ryan: interrupted\n")
-        else:
-            self.err.write(f"ryan: {error.message}\n")
+        self.err.write(f"ryan: {'interrupted' if interrupted else error.message}\n")
+        hint = None if interrupted else setting_hint(error.message)
+        if hint:
+            self.err.write(f"ryan: {hint}\n")
         self.err.flush()
 
 
@@ -256,6 +217,9 @@ class JsonPrinter:
     def before_prompt(self) -> None:
         pass
 
+    def work(self, message: str | None) -> None:
+        pass  # scripts read the events; a status line would only be noise
+
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("kind") == wire.EventKind.START:
             self.session_id = event.get("sessionId")
@@ -271,100 +235,7 @@ class JsonPrinter:
     def fail(self, error: RpcError, *, interrupted: bool = False) -> None:
         self._line(error.as_json())
         self.err.write(f"ryan: {'interrupted' if interrupted else error.message}\n")
+        hint = None if interrupted else setting_hint(error.message)
+        if hint:
+            self.err.write(f"ryan: {hint}\n")
         self.err.flush()
-
-
-class RichPrinter:
-    """The interactive chat: markdown re-rendered with rich.live at a modest rate, thinking dimmed.
-
-    A tool call ends the current live block (it stays printed) so status lines and approval
-    prompts land between the pieces of text they belong between.
-    """
-
-    def __init__(self, console: Console, *, verbose: bool = False) -> None:
-        self.console = console
-        self.verbose = verbose
-        self.session_id: str | None = None
-        self._live: Live | None = None
-        self._thinking: list[str] = []
-        self._content: list[str] = []
-        self._calls: dict[str, str] = {}
-        self._told_step_limit = False
-
-    def _render(self) -> RenderableType:
-        parts: list[RenderableType] = []
-        if self._thinking:
-            parts.append(Text("".join(self._thinking).strip("\n"), style="dim italic"))
-        if self._content:
-            parts.append(Answer("".join(self._content)))
-        return Group(*parts)
-
-    def _grow(self, bucket: list[str], text: str) -> None:
-        if not text:
-            return
-        bucket.append(text)
-        if self._live is None and self.console.is_terminal:
-            self._live = Live(
-                console=self.console,
-                get_renderable=self._render,
-                refresh_per_second=8,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start()
-
-    def end_block(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        elif self._thinking or self._content:  # not a terminal: no live view, print the block once
-            self.console.print(self._render())
-        self._thinking = []
-        self._content = []
-
-    def status(self, line: str, style: str = "dim") -> None:
-        self.end_block()
-        self.console.print(Text(line, style=style))
-
-    def before_prompt(self) -> None:
-        self.end_block()
-
-    def on_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("kind")
-        if kind == wire.EventKind.CONTENT:
-            self._grow(self._content, str(event.get("text", "")))
-        elif kind == wire.EventKind.THINKING:
-            self._grow(self._thinking, str(event.get("text", "")))
-        elif kind == wire.EventKind.START:
-            self.session_id = event.get("sessionId") or self.session_id
-        elif kind == wire.EventKind.TOOL_CALL:
-            line = describe_tool_call(event)
-            self._calls[str(event.get("callId"))] = line
-            self.status(f"⋯ {line}", style="cyan")
-        elif kind == wire.EventKind.TOOL_RESULT:
-            status = event.get("status")
-            style = "green" if status == "ok" else "red"
-            self.status(describe_tool_result(event, self._calls.get(str(event.get("callId")))), style=style)
-        else:
-            self._told_step_limit |= tells_step_limit(event)
-            other = describe_other(event)
-            if other:
-                self.status(other, style="yellow")
-
-    def finish(self, result: dict[str, Any]) -> None:
-        self.end_block()
-        self.session_id = result.get("sessionId") or self.session_id
-        limit = step_limit(result, go_on='send another message (say "go on")')
-        if limit and not self._told_step_limit:
-            self.status(limit, style="yellow")
-        self.console.print(Text(summary(result), style="dim"))
-
-    def fail(self, error: RpcError, *, interrupted: bool = False) -> None:
-        self.end_block()
-        if interrupted:
-            self.console.print(Text("(stopped)", style="dim"))
-        else:
-            self.console.print(Text(f"error: {error.message}", style="bold red"))
-
-
-# ----- approvals ---------------------------------------------------------------------------------

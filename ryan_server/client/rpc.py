@@ -31,6 +31,7 @@ from pygls.protocol import (
 )
 
 from ryan_server import protocol as wire
+from ryan_server.client.serverlog import RunLog
 from ryan_server.pygls_internals import LateAnswers, attach_process, detach
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ CANCEL_GRACE_SECONDS = 3.0
 ProgressHandler = Callable[[dict[str, Any]], None]
 Approver = Callable[[dict[str, Any]], Awaitable[str | None]]
 MessageSink = Callable[[str, int, str], None]
+StatusHandler = Callable[[str | None], None]
 
 
 class RpcError(Exception):
@@ -112,7 +114,7 @@ class RyanClient(JsonRPCClient):
         self.init_result: dict[str, Any] = {}
         self._progress: dict[str | int, ProgressHandler] = {}
         self._ids = itertools.count(1)
-        self._log_file: IO[bytes] | None = None
+        self._log: RunLog | None = None
         self._proc: asyncio.subprocess.Process | None = None
 
         # pygls tags handlers with attributes, which bound methods cannot carry: wrap them.
@@ -149,24 +151,15 @@ class RyanClient(JsonRPCClient):
     def server_alive(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
 
-    def _open_log(self) -> IO[bytes] | None:
-        if self.log_path is None:
-            return None
-        # Appended to (several `ryan`s may run at once), and rotated once it passes a megabyte.
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            if self.log_path.exists() and self.log_path.stat().st_size > 1_000_000:
-                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
-            return self.log_path.open("ab")
-        except OSError:
-            return None
-
     async def start(self, *, init_timeout: float = 30.0) -> dict[str, Any]:
         """Spawn the server and run `initialize`/`initialized`; returns the initialize result."""
         stderr: IO[bytes] | int | None = None
-        if not self.verbose:
-            self._log_file = self._open_log()
-            stderr = self._log_file if self._log_file is not None else asyncio.subprocess.DEVNULL
+        if not self.verbose and self.log_path is not None:
+            self._log = RunLog(self.log_path)
+            log_file = self._log.open(f"in {self.root}: {shlex.join(self.command)}")
+            stderr = log_file if log_file is not None else asyncio.subprocess.DEVNULL
+        elif not self.verbose:
+            stderr = asyncio.subprocess.DEVNULL
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -226,9 +219,8 @@ class RyanClient(JsonRPCClient):
                     proc.kill()
                 await proc.wait()
         await detach(self, grace)
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+        if self._log is not None:
+            self._log.close()
 
     def server_exit_message(self) -> str:
         code = self._proc.returncode if self._proc is not None else None
@@ -241,17 +233,8 @@ class RyanClient(JsonRPCClient):
         tail = self._log_tail()
         return f"{message}. It said:\n{tail}" if tail else message
 
-    def _log_tail(self, lines: int = 5) -> str:
-        if self.verbose or self.log_path is None:
-            return ""
-        if self._log_file is not None:
-            with contextlib.suppress(Exception):
-                self._log_file.flush()
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(f"  {line}" for line in text.strip().splitlines()[-lines:])
+    def _log_tail(self) -> str:
+        return "" if self.verbose or self._log is None else self._log.tail()
 
     # ----- requests --------------------------------------------------------------------------
 
@@ -275,8 +258,10 @@ class RyanClient(JsonRPCClient):
         params: Mapping[str, Any],
         on_event: ProgressHandler,
         cancel: asyncio.Event | None = None,
+        on_status: StatusHandler | None = None,
     ) -> dict[str, Any]:
-        """Run `ryan/chat`, feeding each `$/progress` value to `on_event` in order.
+        """Run `ryan/chat`, feeding each `$/progress` value to `on_event` in order, and the messages
+        of its work-done progress ("waiting for the model… 3 s") to `on_status` (None at its end).
 
         When `cancel` is set, sends `$/cancelRequest` and waits briefly for the server's -32800
         answer (an `RpcError`); an answer that finished anyway is returned as usual.
@@ -285,12 +270,17 @@ class RyanClient(JsonRPCClient):
             raise RpcError(SERVER_EXITED, self.server_exit_message())
         n = next(self._ids)
         token = f"ryan-chat-{n}"
+        work_token = f"ryan-work-{n}"
         msg_id = f"ryan-chat-{n}"
         self._progress[token] = on_event
+        if on_status is not None:
+            self._progress[work_token] = _work_done(on_status)
         try:
             future = asyncio.ensure_future(
                 self.protocol.send_request_async(
-                    wire.CHAT, {**params, "partialResultToken": token}, msg_id=msg_id
+                    wire.CHAT,
+                    {**params, "partialResultToken": token, "workDoneToken": work_token},
+                    msg_id=msg_id,
                 )
             )
             if cancel is not None:
@@ -315,6 +305,7 @@ class RyanClient(JsonRPCClient):
             return result if isinstance(result, dict) else {}
         finally:
             self._progress.pop(token, None)
+            self._progress.pop(work_token, None)
 
     # ----- server-to-client traffic ------------------------------------------------------------
 
@@ -351,6 +342,19 @@ class RyanClient(JsonRPCClient):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         logger.debug("protocol error from server: %s (%s)", error, source)
+
+
+def _work_done(on_status: StatusHandler) -> ProgressHandler:
+    """LSP work-done progress values (`begin`/`report`/`end`) as the latest message, None at the end."""
+
+    def handle(value: dict[str, Any]) -> None:
+        kind = value.get("kind")
+        if kind == "end":
+            on_status(None)
+        elif kind in ("begin", "report") and isinstance(value.get("message"), str):
+            on_status(value["message"])
+
+    return handle
 
 
 def _version() -> str:

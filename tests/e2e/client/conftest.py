@@ -27,6 +27,7 @@ RYAN = [sys.executable, "-m", "ryan_server.client.cli"]
 ENV_DROP = (
     "OLLAMA_HOST",
     "RYAN_API_KEY",
+    "RYAN_CONFIG",
     "RYAN_SERVER_CMD",
     "XDG_DATA_HOME",
     "XDG_STATE_HOME",

@@ -19,7 +19,13 @@ def lines(stdout: str) -> dict[str, str]:
 def test_all_ok(ryan: Ryan) -> None:
     done = ryan.run("doctor")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert lines(done.stdout) == {"server": "OK", "backend": "OK", "model": "OK", "history": "OK"}
+    assert lines(done.stdout) == {
+        "server": "OK",
+        "backend": "OK",
+        "model": "OK",
+        "history": "OK",
+        "settings": "OK",
+    }
 
 
 def test_history_writable(ryan: Ryan) -> None:
@@ -55,7 +61,13 @@ def test_history_not_writable(ryan: Ryan, tmp_path: Path) -> None:
     done = ryan.run("doctor")
     assert done.returncode == 1
     checks = lines(done.stdout)
-    assert checks == {"server": "OK", "backend": "OK", "model": "OK", "history": "FAIL"}, done.stdout
+    assert checks == {
+        "server": "OK",
+        "backend": "OK",
+        "model": "OK",
+        "history": "FAIL",
+        "settings": "OK",
+    }, done.stdout
     history = next(line for line in done.stdout.splitlines() if " history:" in line)
     assert history.startswith("FAIL history: not saved (kept in memory this session): ")
     # why, in the server's words: the file it could not use and what is in the way
@@ -66,6 +78,12 @@ def test_history_not_writable(ryan: Ryan, tmp_path: Path) -> None:
 def test_server_does_not_start(ryan: Ryan) -> None:
     done = ryan.run("doctor", "--server-cmd", "/nonexistent/ryan-server")
     assert done.returncode == 1
-    assert lines(done.stdout) == {"server": "FAIL", "backend": "FAIL", "model": "FAIL", "history": "FAIL"}
+    assert lines(done.stdout) == {
+        "server": "FAIL",
+        "backend": "FAIL",
+        "model": "FAIL",
+        "history": "FAIL",
+        "settings": "FAIL",
+    }
     assert "Cannot start ryan-server" in done.stdout
     assert "history: not checked: the server did not start" in done.stdout
