@@ -103,14 +103,12 @@ class Workspaces:
 
 
 def _open_history(settings: Settings) -> BackgroundStore:
-    from ..store import BackgroundStore, open_store
-    from ..store.sqlite import default_history_path
+    from ..store import open_history
 
-    path = Path(settings.history_path).expanduser() if settings.history_path else default_history_path()
-    store, warning = open_store(path)
-    if warning:
-        log.warning("%s", warning)
-    return BackgroundStore(store, path=path, opened_warning=warning)
+    store = open_history(settings.history_path)
+    if store.opened_warning:
+        log.warning("%s", store.opened_warning)
+    return store
 
 
 def _tools(cwd: Path, settings: Settings, editor: Editor) -> ToolRegistry:

@@ -154,14 +154,12 @@ class RyanServer(LanguageServer):
         return self._engine
 
     def _open_history(self, settings: Settings) -> BackgroundStore:
-        from ..store import BackgroundStore, open_store
-        from ..store.sqlite import default_history_path
+        from ..store import open_history
 
-        path = Path(settings.history_path).expanduser() if settings.history_path else default_history_path()
-        store, warning = open_store(path)
-        if warning:
-            self.warn(warning)
-        return BackgroundStore(store, path=path, opened_warning=warning)
+        store = open_history(settings.history_path)
+        if store.opened_warning:
+            self.warn(store.opened_warning)
+        return store
 
     def _tools(self, settings: Settings, editor: Editor) -> ToolRegistry:
         from ..tools import ToolRegistry
