@@ -140,16 +140,17 @@ async def stream_turn(
     try:
         while True:
             try:
-                run.waiting.start()
-                try:
-                    stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
-                except BaseException:
-                    run.waiting.stop()
-                    raise
+                run.waiting.start()  # until the first batch (the engine stops it when the chat ends)
+                stream = backend.stream(turn) if streaming else _replay(await backend.complete(turn))
                 if text_calls is not None:
                     parser = TextCallParser(text_calls)
                     stream = read_text_calls(stream, parser)
-                async for batch in _first_byte_ends(stream, run.waiting, sink):
+                first = True
+                async for batch in stream:
+                    if first:
+                        first = False
+                        if run.waiting.stop():
+                            sink.status("generating…")
                     # The hot loop: consecutive deltas of one kind in a batch (one network read)
                     # are kept as a run and handed to the coalescer once.
                     run_parts: list[str] = []
@@ -260,19 +261,6 @@ async def stream_turn(
     ] or None
     checkpoint(MessageStatus.COMPLETE)
     return TurnOutcome(calls, record)
-
-
-async def _first_byte_ends(
-    stream: AsyncIterator[list[Delta]], waiting: Waiting, sink: EventSink
-) -> AsyncIterator[list[Delta]]:
-    """`stream`, stopping the waiting status at its first batch (or its end, or a failure)."""
-    try:
-        async for batch in stream:
-            if waiting.stop():
-                sink.status("generating…")
-            yield batch
-    finally:
-        waiting.stop()
 
 
 def _attach_partial(failure: BackendFailure, run: ChatRun) -> None:
