@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +194,39 @@ async def configure(client: LanguageClient, settings: dict[str, Any]) -> None:
     """Change settings (`workspace/didChangeConfiguration`) and wait until the server has taken them."""
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"ryan": settings}))
     await settled(client)
+
+
+class RawServer:
+    """ryan-server started by hand in `cwd` (its workspace), written to as an editor would, for the ways
+    an editor leaves."""
+
+    def __init__(self, settings: dict[str, Any], env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ryan_server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+        )
+        init = {
+            "processId": None,
+            "rootUri": cwd.as_uri(),
+            "capabilities": {},
+            "initializationOptions": settings,
+        }
+        self.send({"id": 1, "method": "initialize", "params": init})
+        self.send({"method": "initialized", "params": {}})
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        data = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
+        self.proc.stdin.flush()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for a condition"
+        time.sleep(0.05)

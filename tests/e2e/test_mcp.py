@@ -20,7 +20,7 @@ from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM, Reply, Text, ToolCall
 
-from .conftest import Chat, configure, request
+from .conftest import Chat, RawServer, configure, request, wait_until
 
 SERVERS = Path(__file__).parent.parent / "mcp_servers"
 
@@ -321,36 +321,6 @@ async def test_a_server_over_streamable_http(client: LanguageClient, llm: FakeLL
 def lsp_message(body: dict[str, Any]) -> bytes:
     data = json.dumps(body).encode()
     return b"Content-Length: %d\r\n\r\n" % len(data) + data
-
-
-class RawServer:
-    """ryan-server started by hand, written to as an editor would, for the ways an editor leaves."""
-
-    def __init__(self, settings: dict[str, Any], env: dict[str, str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ryan_server"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            cwd=cwd,
-        )
-        init = {"processId": None, "rootUri": None, "capabilities": {}, "initializationOptions": settings}
-        self.send({"id": 1, "method": "initialize", "params": init})
-        self.send({"method": "initialized", "params": {}})
-
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        data = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
-        self.proc.stdin.flush()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for a condition"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("leave", ["shutdown and exit", "the pipe closes"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from pytest_lsp import LanguageClient
 
 from tests.fakes.llm_server import FakeLLM, Reply, Text, ToolCall
 
-from .conftest import Chat, configure
+from .conftest import Chat, RawServer, configure, wait_until
 
 
 def run(command: str, **extra: Any) -> Reply:
@@ -202,3 +203,26 @@ async def test_a_long_output_still_shows_its_exit_code(client: LanguageClient, l
         "5000\n\n[exit code 0]"
     )
     assert len(result["output"]) < 4100
+
+
+def test_no_command_is_left_when_the_editor_pipe_closes(llm: FakeLLM, tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "hold.py").write_text(
+        "import os, pathlib, time\npathlib.Path('pgid.txt').write_text(str(os.getpgid(0)))\ntime.sleep(60)\n"
+    )
+    settings = {
+        "baseUrl": llm.url,
+        "historyPath": str(tmp_path / "h.sqlite3"),
+        "tools": {"allowCommands": ["python3"]},
+    }
+    llm.enqueue(run("python3 hold.py"), Reply([Text("never")]))
+    server = RawServer(settings, dict(os.environ), workspace)
+    server.send({"id": 2, "method": "ryan/chat", "params": {"prompt": "hold"}})
+    wait_until(lambda: (workspace / "pgid.txt").exists() and bool((workspace / "pgid.txt").read_text()))
+    pgid = int((workspace / "pgid.txt").read_text())
+    assert group_alive(pgid)
+    assert server.proc.stdin is not None
+    server.proc.stdin.close()  # the editor went away mid-command
+    assert server.proc.wait(15) is not None
+    wait_until(lambda: not group_alive(pgid), timeout=5)
