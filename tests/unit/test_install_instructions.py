@@ -8,7 +8,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 NEOVIM = ROOT / "editors" / "neovim"
-PLACES = [ROOT / "README.md", NEOVIM / "README.md", NEOVIM / "doc" / "ryan.txt", *NEOVIM.rglob("*.lua")]
+VSCODE = ROOT / "editors" / "vscode"
+PLACES = [
+    ROOT / "README.md",
+    NEOVIM / "README.md",
+    NEOVIM / "doc" / "ryan.txt",
+    *NEOVIM.rglob("*.lua"),
+    VSCODE / "README.md",
+    VSCODE / "src" / "client.ts",
+]
 FROM_PYPI = re.compile(r"pipx? install (-U )?ryan-server\b")
 
 
@@ -20,5 +28,5 @@ def test_no_page_or_message_installs_ryan_server_from_pypi() -> None:
 
 
 def test_the_install_from_a_clone_is_spelled_out_where_users_read_first() -> None:
-    for page in (ROOT / "README.md", NEOVIM / "README.md", NEOVIM / "doc" / "ryan.txt"):
+    for page in (ROOT / "README.md", NEOVIM / "README.md", NEOVIM / "doc" / "ryan.txt", VSCODE / "README.md"):
         assert "pipx install /path/to/ryan" in page.read_text() or "pipx install ." in page.read_text(), page

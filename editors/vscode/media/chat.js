@@ -8,7 +8,7 @@
  */
 
 import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
-import { contextMeter, toolArgsText, toolCount, toolLabel, toolTarget } from '../src/messages';
+import { contextMeter, diffLineKind, toolArgsText, toolCount, toolLabel, toolTarget } from '../src/messages';
 import { AnsiStripper, OUTPUT_LIMIT, OutputTail, commandEnd, sizeText, stripAnsi } from '../src/output';
 
 /** @typedef {import('../src/protocol').ToWebview} ToWebview */
@@ -333,7 +333,53 @@ function appendOutput(/** @type {LiveOutput} */ live, /** @type {string} */ piec
   scrollToEnd();
 }
 
+/**
+ * An approval card: the server's question, a write's diff (text only, a line each, coloured by
+ * kind) and a button per action. A click answers at once; `settleApproval` disables it.
+ * @param {HTMLElement} parent
+ * @param {{approvalId: string, question: string, diff: string, actions: string[]}} a
+ */
+function approvalCard(parent, a) {
+  const card = el('div', 'approval-card pending');
+  card.dataset.approvalId = a.approvalId;
+  card.setAttribute('role', 'group');
+  card.setAttribute('aria-label', 'Approval');
+  card.append(el('div', 'approval-question', a.question));
+  if (a.diff) {
+    const pre = el('pre', 'approval-diff');
+    for (const line of a.diff.split('\n')) pre.append(el('span', `diff-line diff-${diffLineKind(line)}`, `${line}\n`));
+    card.append(pre);
+  }
+  const row = el('div', 'approval-actions');
+  for (const action of a.actions) {
+    const b = el('button', `approval-action${action === 'Deny' ? ' deny' : ''}`, action);
+    b.type = 'button';
+    b.addEventListener('click', () => {
+      if (!card.classList.contains('pending')) return;
+      vscode.postMessage({ type: 'approve', approvalId: a.approvalId, action });
+      settleApproval(card, action);
+    });
+    row.append(b);
+  }
+  card.append(row, el('div', 'approval-outcome'));
+  parent.append(card);
+  stickToBottom = true;
+  scrollToEnd();
+  return card;
+}
+
+/** Marks an approval card answered (`choice`) or no longer asked, and disables its buttons. */
+function settleApproval(/** @type {HTMLElement} */ card, /** @type {string | undefined} */ choice) {
+  if (!card.classList.contains('pending')) return;
+  card.classList.remove('pending');
+  card.classList.add(choice ? 'answered' : 'abandoned');
+  for (const b of card.querySelectorAll('button')) b.disabled = true;
+  const outcome = card.querySelector('.approval-outcome');
+  if (outcome) outcome.textContent = choice ? `Answered: ${choice}` : 'No longer asked: the chat stopped.';
+}
+
 function endTurn(/** @type {Turn} */ turn, /** @type {string} */ meta, /** @type {string} */ cls) {
+  for (const card of turn.root.querySelectorAll('.approval-card.pending')) settleApproval(/** @type {HTMLElement} */ (card), undefined);
   closeSegments(turn);
   setProgress(turn, '');
   turn.root.classList.remove('streaming');
@@ -614,6 +660,19 @@ function handle(m) {
       // Text only, like the tool cards: a notice may quote the backend's words.
       t.body.append(el('div', 'notice', m.text));
       scrollToEnd();
+      break;
+    }
+    case 'approval': {
+      const t = turnFor(m.requestId);
+      closeSegments(t);
+      approvalCard(t.body, m);
+      break;
+    }
+    case 'approvalDone': {
+      const card = [...messages.querySelectorAll('.approval-card')].find(
+        (c) => /** @type {HTMLElement} */ (c).dataset.approvalId === m.approvalId,
+      );
+      if (card) settleApproval(/** @type {HTMLElement} */ (card), m.choice);
       break;
     }
     case 'done': {

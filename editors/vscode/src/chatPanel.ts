@@ -8,7 +8,8 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { RyanClient } from './client';
+import type { CancellationToken } from 'vscode-languageclient/node';
+import { Approval, RyanClient } from './client';
 import { DisposableLike, disposeWith } from './lifetime';
 import {
   contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling, summarize,
@@ -40,6 +41,8 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   /** the next `ryan/status` while MCP servers are starting, and how many were asked in a row */
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   private statusPolls = 0;
+  /** the approval cards waiting for an answer: each settles its server request (undefined: none) */
+  private approvals = new Map<string, (choice: string | undefined) => void>();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -61,6 +64,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       // New settings may start, stop or restart MCP servers.
       client.onDidSendSettings(() => void this.refreshStatus()),
     );
+    client.approver = (approval, token) => this.approve(approval, token);
   }
 
   // ---- view lifecycle -------------------------------------------------------------------------
@@ -80,6 +84,8 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       if (this.view === view) {
         this.view = undefined;
         this.ready = false;
+        // Its cards are gone with it: nothing can answer them now.
+        this.settleApprovals();
       }
     });
   }
@@ -191,6 +197,9 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'openLink':
         if (/^(https?:|mailto:)/i.test(m.href)) await vscode.env.openExternal(vscode.Uri.parse(m.href));
         return;
+      case 'approve':
+        this.approvals.get(m.approvalId)?.(m.action);
+        return;
       case 'dismissError':
         return;
     }
@@ -260,6 +269,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     } finally {
       cts.dispose();
       this.running = undefined;
+      this.settleApprovals();
       this.setBusy(false);
       // A chat may have started (or crashed) an MCP server.
       void this.refreshStatus();
@@ -268,6 +278,34 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   stop(): void {
     this.running?.cts.cancel();
+  }
+
+  /**
+   * Asks an approval as a card in the running turn, resolving with the chosen action; undefined
+   * (no card) when the panel is not visible or no chat of its runs: the client then shows a notification.
+   * A request the server cancels (the chat was stopped) settles with no action and its card is disabled.
+   */
+  approve(approval: Approval, token: CancellationToken): Promise<string | undefined> | undefined {
+    const running = this.running;
+    if (!running || !this.view?.visible || !this.ready) return undefined;
+    if (token.isCancellationRequested) return Promise.resolve(undefined);
+    const approvalId = randomUUID();
+    return new Promise((resolve) => {
+      const settle = (choice: string | undefined) => {
+        if (!this.approvals.delete(approvalId)) return;
+        sub.dispose();
+        this.post({ type: 'approvalDone', approvalId, choice });
+        resolve(choice);
+      };
+      this.approvals.set(approvalId, settle);
+      const sub = token.onCancellationRequested(() => settle(undefined));
+      this.post({ type: 'approval', requestId: running.requestId, approvalId, ...approval });
+    });
+  }
+
+  /** Settles every waiting approval with no action (the chat ended, or the view went away). */
+  private settleApprovals(): void {
+    for (const settle of [...this.approvals.values()]) settle(undefined);
   }
 
   newSession(): void {
@@ -433,6 +471,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   dispose(): void {
     this.stop();
+    this.settleApprovals();
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.viewListeners?.dispose();
     for (const d of this.disposables) d.dispose();

@@ -6,21 +6,54 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
+  CancellationToken,
   DidChangeConfigurationNotification,
   LanguageClient,
   LanguageClientOptions,
+  MessageActionItem,
+  MessageType,
   ProgressType,
   RevealOutputChannelOn,
   ServerOptions,
+  ShowMessageRequest,
+  ShowMessageRequestParams,
   State,
   TransportKind,
   WorkDoneProgress,
 } from 'vscode-languageclient/node';
 import { protocolVersionWarning } from './compat';
+import { isApproval, splitApproval } from './messages';
 import { ChatParams, ChatResult, Method } from './protocol';
 import { settingsForServer, settingsUpdate, withUserOnlySettings } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped';
+
+/** An approval question of the server: the question, a write's unified diff ('' if none), the actions. */
+export interface Approval { question: string; diff: string; actions: string[] }
+
+/**
+ * Asks an approval in the chat panel: resolves with the chosen action (undefined: none, e.g. the
+ * server cancelled the request), or returns undefined when the panel cannot show it now.
+ */
+export type Approver = (approval: Approval, token: CancellationToken) => Promise<string | undefined> | undefined;
+
+/** VS Code's notification for a question, resolving with the chosen action, or undefined once `token` is cancelled. */
+function notify(type: MessageType, message: string, actions: string[], token: CancellationToken): Promise<string | undefined> {
+  const shown =
+    type === MessageType.Error
+      ? vscode.window.showErrorMessage(message, ...actions)
+      : type === MessageType.Warning
+        ? vscode.window.showWarningMessage(message, ...actions)
+        : vscode.window.showInformationMessage(message, ...actions);
+  return new Promise((resolve) => {
+    // A request the server gave up on (the chat was stopped) is not answered later.
+    const sub = token.onCancellationRequested(() => resolve(undefined));
+    void Promise.resolve(shown).then((choice) => {
+      sub.dispose();
+      resolve(choice);
+    });
+  });
+}
 
 /**
  * The user's own value of a `ryan` setting (never a workspace's), for the user-only settings
@@ -52,6 +85,8 @@ export class RyanClient implements vscode.Disposable {
   private sent: Record<string, unknown> = {};
   /** the last protocol warning shown, so a restart of the same server does not repeat it */
   private versionWarning: string | undefined;
+  /** shows approval questions in the chat panel (set by it); without it, or when it declines, a notification */
+  approver: Approver | undefined;
 
   constructor(private readonly output: vscode.OutputChannel) {
     this.disposables.push(
@@ -131,6 +166,8 @@ export class RyanClient implements vscode.Disposable {
     };
     const client = new LanguageClient('ryan', 'Ryan', serverOptions, clientOptions);
     this.client = client;
+    // Registered before start, so it replaces the client's default (a notification with the whole message).
+    client.onRequest(ShowMessageRequest.type, (params, token) => this.showMessageRequest(params, token));
     client.onDidChangeState((e) => {
       if (this.client !== client) return;
       if (e.newState === State.Running) this.stateEmitter.fire({ state: 'running' });
@@ -146,7 +183,7 @@ export class RyanClient implements vscode.Disposable {
       const detail = err instanceof Error ? err.message : String(err);
       this.lastError =
         `Could not start the Ryan server (${command.join(' ')}): ${detail}. ` +
-        'Install it (pip install ryan-server) or point the setting ryan.server.command at it.';
+        'Install it from a clone of Ryan (it is not on PyPI: pipx install /path/to/ryan) or point the setting ryan.server.command at it.';
       this.output.appendLine(this.lastError);
       this.stateEmitter.fire({ state: 'stopped', message: this.lastError });
       if (this.client === client) this.client = undefined;
@@ -154,6 +191,24 @@ export class RyanClient implements vscode.Disposable {
       throw new Error(this.lastError);
     }
     return client;
+  }
+
+  /**
+   * Answers `window/showMessageRequest`. An approval goes to the chat panel's card (question, diff and
+   * buttons) when it can show it, else to a notification with the question alone (the diff would not
+   * fit); any other question is a notification as it is.
+   */
+  private async showMessageRequest(params: ShowMessageRequestParams, token: CancellationToken): Promise<MessageActionItem | null> {
+    const actions = params.actions ?? [];
+    const titles = actions.map((a) => a.title);
+    let choice: string | undefined;
+    if (isApproval(titles)) {
+      const approval = { ...splitApproval(params.message), actions: titles };
+      choice = await (this.approver?.(approval, token) ?? notify(params.type, approval.question, titles, token));
+    } else {
+      choice = await notify(params.type, params.message, titles, token);
+    }
+    return actions.find((a) => a.title === choice) ?? null;
   }
 
   /** Warns when the server speaks another protocol version than this extension. */

@@ -5,7 +5,7 @@
  */
 
 import {
-  ChatEvent, ChatResult, ContextEntry, ContextUse, ErrorCode, ErrorInfo, EventKind, McpServerStatus, SessionSummary,
+  ApprovalAction, ChatEvent, ChatResult, ContextEntry, ContextUse, ErrorCode, ErrorInfo, EventKind, McpServerStatus, SessionSummary,
   ToWebview,
 } from './protocol';
 
@@ -264,4 +264,31 @@ export function contextLabel(entry: ContextEntry, relativePath?: string): string
 /** "4 messages · qwen3:4b", and "· current" for the session the panel shows: a session's line in the pickers. */
 export function sessionDescription(s: SessionSummary, current?: string | null): string {
   return `${s.messageCount} messages${s.model ? ` · ${s.model}` : ''}${s.sessionId === current ? ' · current' : ''}`;
+}
+
+/** True for the server's approval questions: a `window/showMessageRequest` offering Allow and Deny. */
+export function isApproval(actions: readonly string[]): boolean {
+  return actions.includes(ApprovalAction.allow) && actions.includes(ApprovalAction.deny);
+}
+
+/**
+ * An approval's question and, for a write, its unified diff: everything after the first blank line
+ * (docs/protocol.md "Approval"); '' when there is none.
+ */
+export function splitApproval(message: string): { question: string; diff: string } {
+  const text = message.replace(/\r\n?/g, '\n');
+  const blank = text.indexOf('\n\n');
+  if (blank < 0) return { question: text.trim(), diff: '' };
+  return { question: text.slice(0, blank).trim(), diff: text.slice(blank + 2).replace(/\n+$/, '') };
+}
+
+export type DiffLineKind = 'file' | 'hunk' | 'add' | 'del' | 'context';
+
+/** How the approval card colours a line of a unified diff: + green, - red, @@ cyan, file headers apart. */
+export function diffLineKind(line: string): DiffLineKind {
+  if (line.startsWith('+++ ') || line.startsWith('--- ')) return 'file';
+  if (line.startsWith('@@')) return 'hunk';
+  if (line.startsWith('+')) return 'add';
+  if (line.startsWith('-')) return 'del';
+  return 'context';
 }

@@ -44,6 +44,16 @@ export const EventKind = {
   notice: 'notice',
 } as const;
 
+/**
+ * The actions of an approval question (`window/showMessageRequest`, docs/protocol.md "Approval"); a
+ * write's question carries its unified diff after the first blank line.
+ */
+export const ApprovalAction = {
+  allow: 'Allow',
+  allowForSession: 'Allow for session',
+  deny: 'Deny',
+} as const;
+
 export type ToolStatus = 'ok' | 'error' | 'denied';
 
 export interface Position { line: number; character: number }
@@ -176,7 +186,11 @@ export type ToWebview =
   | { type: 'focusInput'; text?: string }
   | { type: 'server'; state: 'starting' | 'running' | 'stopped'; message?: string }
   /** the MCP servers of `ryan/status`, a line each under the header (none: no lines) */
-  | { type: 'mcp'; servers: McpServerStatus[] };
+  | { type: 'mcp'; servers: McpServerStatus[] }
+  /** the server asks before a tool runs: a card in the turn, its diff (a write's) shown as text */
+  | { type: 'approval'; requestId: string; approvalId: string; question: string; diff: string; actions: string[] }
+  /** the approval was answered (`choice`) or abandoned by the server (the chat was stopped): the card is done */
+  | { type: 'approvalDone'; approvalId: string; choice?: string };
 
 // ---- webview → extension -----------------------------------------------------------------------
 
@@ -195,6 +209,8 @@ export type FromWebview =
   | { type: 'copy'; text: string }
   | { type: 'insert'; text: string }
   | { type: 'openLink'; href: string }
+  /** the user's answer to an approval card: one of its actions */
+  | { type: 'approve'; approvalId: string; action: string }
   | { type: 'dismissError' };
 
 /** The webview's persisted state (`vscode.setState`). */

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  contextLabel, contextMeter, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling,
-  parseMcpName, sessionDescription, summarize, toolArgsText, toolCount, toolLabel, toolTarget, workDoneToMessage,
+  contextLabel, contextMeter, contextUse, diffLineKind, errorToInfo, eventToMessage, isApproval, isCancellation,
+  mcpServers, mcpSettling, parseMcpName, sessionDescription, splitApproval, summarize, toolArgsText, toolCount,
+  toolLabel, toolTarget, workDoneToMessage,
 } from '../src/messages';
 import { ErrorCode } from '../src/protocol';
 
@@ -215,5 +216,32 @@ describe('session pickers', () => {
     assert.equal(sessionDescription(s), '4 messages · qwen3:4b');
     assert.equal(sessionDescription(s, 's1'), '4 messages · qwen3:4b · current');
     assert.equal(sessionDescription({ ...s, model: null }, 's2'), '4 messages');
+  });
+});
+
+describe('approvals', () => {
+  const question = 'edit_file: Ryan wants to edit utils.py (+1 \u22121 lines)';
+  const diff = '--- a/utils.py\n+++ b/utils.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n-    return a - b\n+    return a + b';
+  it('splits the question from the diff at the first blank line', () => {
+    assert.deepEqual(splitApproval(`${question}\n\n${diff}\n`), { question, diff });
+    assert.deepEqual(splitApproval(`${question}\r\n\r\n${diff}`), { question, diff });
+    // a blank line inside the diff stays in it
+    assert.deepEqual(splitApproval(`${question}\n\n@@ -1 +1 @@\n\n+x`), { question, diff: '@@ -1 +1 @@\n\n+x' });
+  });
+  it('leaves a question without a diff whole', () => {
+    assert.deepEqual(splitApproval('run_command: Ryan wants to run `make`'), {
+      question: 'run_command: Ryan wants to run `make`', diff: '',
+    });
+  });
+  it('classifies the lines of a unified diff', () => {
+    assert.deepEqual(diff.split('\n').map(diffLineKind), ['file', 'file', 'hunk', 'context', 'del', 'add']);
+    assert.equal(diffLineKind('--- /dev/null'), 'file');
+    assert.equal(diffLineKind('-'), 'del');
+    assert.equal(diffLineKind('+'), 'add');
+    assert.equal(diffLineKind('... 12 more lines'), 'context');
+  });
+  it('knows an approval by its actions', () => {
+    assert.ok(isApproval(['Allow', 'Allow for session', 'Deny']));
+    assert.ok(!isApproval(['Retry', 'Cancel']));
   });
 });

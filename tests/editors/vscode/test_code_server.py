@@ -362,11 +362,26 @@ def test_chat_stop_and_error_in_code_server(code_server: dict[str, Any], llm: Fa
     assert "Hello from the fake." in frame.locator(".msg.assistant.done .md").last.inner_text()
 
 
+def answer_approval(page: Any, frame: Any, text: str, action: str, screenshot: str | None = None) -> Any:
+    """Waits for the approval card naming `text` in the panel's running turn (the panel is visible, so
+    no notification shows), clicks `action` and returns the card, now answered."""
+    pending = frame.locator(".msg.assistant .approval-card.pending", has_text=text).first
+    pending.wait_for(timeout=30_000)
+    card = frame.locator(f".approval-card[data-approval-id='{pending.get_attribute('data-approval-id')}']")
+    assert page.locator(".notifications-toasts .notification-toast", has_text=text).count() == 0
+    if screenshot:
+        page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / screenshot))
+    card.get_by_role("button", name=action, exact=True).click()
+    wait_until(frame, "() => !document.querySelector('.approval-card.pending')", timeout=10)
+    assert card.locator(".approval-outcome").inner_text() == f"Answered: {action}"
+    return card
+
+
 def test_selection_tools_and_approval_in_code_server(
     code_server: dict[str, Any], llm: FakeLLM, page: Any
 ) -> None:
-    """Ask About Selection sends the selected text; tool calls show as cards; a write asks through
-    VS Code's own notification and lands in the editor's buffer."""
+    """Ask About Selection sends the selected text; tool calls show as cards; a write asks through an
+    approval card in the panel, with its diff, and lands in the editor's buffer."""
     llm.reset()
     open_workbench(page, code_server)
     page.keyboard.press("Control+P")
@@ -402,11 +417,12 @@ def test_selection_tools_and_approval_in_code_server(
     )
     ask(frame, "Fix the bug in this function")
 
-    # The edit asks first, with VS Code's own notification buttons.
-    allow = page.locator(".notifications-toasts .monaco-button", has_text="Allow").first
-    allow.wait_for(timeout=20_000)
-    page.screenshot(path=str(ARTIFACTS / "code-server-approval.png"))
-    allow.click()
+    # The edit asks first, in the panel (it is visible): the question, the diff, the buttons.
+    approval = answer_approval(page, frame, "src/app.py", "Allow", "code-server-approval.png")
+    diff = approval.locator(".approval-diff")
+    assert diff.locator(".diff-del").all_text_contents() == ["-    return a - b\n"]
+    assert diff.locator(".diff-add").all_text_contents() == ["+    return a + b\n"]
+    assert diff.locator(".diff-hunk").count() == 1
 
     frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
     request = json.dumps(llm.chat_requests[0].json["messages"])
@@ -563,12 +579,9 @@ def test_tools_in_the_prompt_for_a_model_without_tool_support(
         )
         ask(frame, "Replace eggs with bread in my notes")
 
-        # The edit asks first, with VS Code's own notification, as a native call does.
-        toast = page.locator(".notifications-toasts .notification-toast", has_text="notes.txt")
-        toast.first.wait_for(timeout=20_000)
-        assert "edit_file" in toast.first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "code-server-prompt-tools-approval.png"))
-        toast.first.locator(".monaco-button", has_text="Allow").first.click()
+        # The edit asks first, in the panel's approval card, as a native call does.
+        approval = answer_approval(page, frame, "notes.txt", "Allow", "code-server-prompt-tools-approval.png")
+        assert "edit_file" in approval.locator(".approval-question").inner_text()
 
         frame.wait_for_selector(".msg.assistant.done", timeout=20_000)
         turn = frame.locator(".msg.assistant.done").last
@@ -590,7 +603,9 @@ def test_tools_in_the_prompt_for_a_model_without_tool_support(
         assert cards.locator(".tool-path").all_inner_texts() == ["notes.txt", "notes.txt"]
         assert "buy eggs" in cards.nth(0).locator(".tool-output").text_content()
         parts = turn.locator(".msg-body > *").evaluate_all("els => els.map(e => e.className)")
-        assert parts == ["notice", "md", "tool-card status-ok", "tool-card status-ok", "md"], parts
+        assert parts == [
+            "notice", "md", "tool-card status-ok", "tool-card status-ok", "approval-card answered", "md"
+        ], parts
         texts = turn.locator(".md").all_inner_texts()
         assert texts[0].strip() == "Let me read your notes."
         assert texts[-1].strip() == "Done: your notes now say buy bread instead of eggs."
@@ -653,17 +668,14 @@ def test_mcp_servers_tools_and_deleting_a_session(
         assert line.locator(".mcp-tools").inner_text() == f"{count} tools"
         assert not marker.exists(), "a workspace setting started a process"
 
-        # The model calls the server's tool: asked first (VS Code's notification), then a card.
+        # The model calls the server's tool: asked first (the panel's approval card), then a card.
         llm.enqueue(
             Reply([Text("Let me add them. "), ToolCall("mcp__demo__add", {"a": 2, "b": 3})]),
             Reply([Text("2 + 3 = **5**.")]),
         )
         ask(frame, "What is 2 + 3? Use the demo server.")
-        toast = page.locator(".notifications-toasts .notification-toast", has_text="demo")
-        toast.first.wait_for(timeout=30_000)
-        assert "add" in toast.first.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "code-server-mcp-approval.png"))
-        toast.first.locator(".monaco-button", has_text="Allow").first.click()
+        approval = answer_approval(page, frame, "demo", "Allow", "code-server-mcp-approval.png")
+        assert "add" in approval.locator(".approval-question").inner_text()
         frame.wait_for_selector(".msg.assistant.done", timeout=30_000)
         card = frame.locator(".msg.assistant.done .tool-card")
         assert card.locator(".tool-name").all_inner_texts() == ["demo › add"]
@@ -735,11 +747,9 @@ def test_run_command_output_streams_live_in_code_server(
     )
     page.locator(".part.sidebar").screenshot(path=str(ARTIFACTS / "code-server-waiting.png"))
 
-    # The command is asked first (it has shell operators), with VS Code's notification.
-    toast = page.locator(".notifications-toasts .notification-toast", has_text="Ryan wants to run")
-    toast.first.wait_for(timeout=20_000)
-    assert "tick" in toast.first.inner_text()
-    toast.first.locator(".monaco-button", has_text="Allow").first.click()
+    # The command is asked first (it has shell operators), in the panel's approval card.
+    approval = answer_approval(page, frame, "Ryan wants to run", "Allow")
+    assert "tick" in approval.locator(".approval-question").inner_text()
 
     card = frame.locator(".msg.assistant .tool-card").first
     assert card.locator(".tool-name").inner_text() == "run_command"
@@ -791,12 +801,9 @@ def test_a_workspace_cannot_allow_commands(
         )
         ask(frame, "Touch x, then echo")
 
-        toast = page.locator(".notifications-toasts .notification-toast", has_text="touch x")
-        toast.first.wait_for(timeout=30_000)
-        assert "Ryan wants to run" in toast.first.inner_text()
+        approval = answer_approval(page, frame, "touch x", "Deny", "code-server-command-approval.png")
+        assert "Ryan wants to run" in approval.locator(".approval-question").inner_text()
         assert not marker.exists()
-        page.screenshot(path=str(ARTIFACTS / "code-server-command-approval.png"))
-        toast.first.locator(".monaco-button", has_text="Deny").first.click()
 
         # The echo runs without asking (the chat finishes with nobody clicking anything).
         frame.wait_for_selector(".msg.assistant.done", timeout=30_000)

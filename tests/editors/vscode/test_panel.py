@@ -648,7 +648,8 @@ def test_waiting_status_shows_until_the_answer_starts(page: Any, tmp_path: Path)
     page.locator(".msg.assistant").screenshot(path=str(ARTIFACTS / "panel-waiting.png"))
     page.evaluate("() => __send({type: 'content', requestId: 'w', text: 'Hello'})")
     assert progress.is_hidden()
-    assert page.inner_text(".msg.assistant .md") == "Hello"
+    # The text renders on the next animation frame.
+    page.wait_for_function("document.querySelector('.msg.assistant .md')?.innerText === 'Hello'")
     page.evaluate(
         """() => {
           __send({type: 'progress', requestId: 'w', text: '<b>running</b> edit_file…'});
@@ -672,5 +673,83 @@ def test_waiting_status_shows_until_the_answer_starts(page: Any, tmp_path: Path)
     page.evaluate("() => __send({type: 'cancelled', requestId: 'x'})")
     assert page.locator(".msg-progress:visible").count() == 0
     assert page.locator(".msg-progress b").count() == 0
+    assert page.errors == []
+    assert page.evaluate("window.__violations") == []
+
+
+APPROVAL_DIFF = (
+    "--- a/src/app.py\n+++ b/src/app.py\n@@ -1,2 +1,2 @@\n def add(a, b):\n"
+    "-    return a - b\n+    return a + b <img src=x onerror=\"window.__pwned = 1\">"
+)
+
+
+def rgb(color: str) -> tuple[int, ...]:
+    match = re.fullmatch(r"rgba?\((\d+), (\d+), (\d+)(?:, [\d.]+)?\)", color)
+    assert match, color
+    return tuple(int(v) for v in match.groups())
+
+
+def test_an_approval_shows_as_a_card_with_its_diff_and_answers(page: Any, tmp_path: Path) -> None:
+    """An approval question with a diff becomes a card in the running turn: the question, the diff as
+    text with + lines green, - lines red and @@ cyan, and a button per action; a click posts the chosen
+    action and disables the card. A request the server drops (the chat was stopped) disables its card."""
+    open_panel(page, tmp_path)
+    page.evaluate(
+        """(diff) => {
+          __send({type: 'busy', busy: true});
+          __send({type: 'userMessage', requestId: 'a', text: 'fix it', context: []});
+          __send({type: 'content', requestId: 'a', text: 'Editing.'});
+          __send({type: 'toolCall', requestId: 'a', callId: 'c', name: 'edit_file', arguments: {path: 'src/app.py'}});
+          __send({type: 'approval', requestId: 'a', approvalId: 'q1',
+                  question: 'edit_file: Ryan wants to edit src/app.py (+1 \\u22121 lines)', diff,
+                  actions: ['Allow', 'Allow for session', 'Deny']});
+        }""",
+        APPROVAL_DIFF,
+    )
+    card = page.locator(".msg.assistant .approval-card")
+    assert card.count() == 1
+    assert card.locator(".approval-question").inner_text() == "edit_file: Ryan wants to edit src/app.py (+1 −1 lines)"
+    diff = card.locator(".approval-diff")
+    assert diff.text_content() == APPROVAL_DIFF + "\n"  # text, never markup
+    assert diff.locator("img").count() == 0
+    lines = diff.locator(".diff-line")
+    kinds = lines.evaluate_all("els => els.map(e => e.className.replace('diff-line ', ''))")
+    assert kinds == ["diff-file", "diff-file", "diff-hunk", "diff-context", "diff-del", "diff-add"]
+    colour = {k: rgb(lines.nth(i).evaluate("e => getComputedStyle(e).color")) for i, k in enumerate(kinds)}
+    r, g, b = colour["diff-add"]
+    assert g > r and g > b, colour  # green
+    r, g, b = colour["diff-del"]
+    assert r > g and r > b, colour  # red
+    r, g, b = colour["diff-hunk"]
+    assert g > r + 60 and b > r + 60, colour  # cyan
+    assert colour["diff-context"] == rgb(page.evaluate("getComputedStyle(document.body).color"))
+    buttons = card.locator("button")
+    assert buttons.all_inner_texts() == ["Allow", "Allow for session", "Deny"]
+    card.screenshot(path=str(ARTIFACTS / "panel-approval.png"))
+
+    buttons.nth(1).click()
+    assert page.evaluate("window.__posted.filter(m => m.type === 'approve')") == [
+        {"type": "approve", "approvalId": "q1", "action": "Allow for session"}
+    ]
+    assert all(buttons.nth(i).is_disabled() for i in range(3))
+    assert card.locator(".approval-outcome").inner_text() == "Answered: Allow for session"
+    buttons.nth(2).click(force=True)  # answered once only
+    assert page.evaluate("window.__posted.filter(m => m.type === 'approve').length") == 1
+
+    # A second question, dropped by the server (the chat was stopped): its card is disabled, unanswered.
+    page.evaluate(
+        """() => {
+          __send({type: 'approval', requestId: 'a', approvalId: 'q2', question: 'run_command: Ryan wants to run `make`',
+                  diff: '', actions: ['Allow', 'Allow for session', 'Deny']});
+        }"""
+    )
+    second = page.locator(".approval-card").nth(1)
+    assert second.locator(".approval-diff").count() == 0
+    assert second.locator("button").first.is_enabled()
+    page.evaluate("() => __send({type: 'approvalDone', approvalId: 'q2'})")
+    assert second.locator("button").first.is_disabled()
+    assert "abandoned" in (second.get_attribute("class") or "")
+    assert page.evaluate("window.__posted.filter(m => m.type === 'approve').length") == 1
+    assert page.evaluate("window.__pwned") is None
     assert page.errors == []
     assert page.evaluate("window.__violations") == []
