@@ -83,9 +83,10 @@ async def test_paused_stream_still_flushes(client: LanguageClient, llm: FakeLLM)
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"ryan": {"streaming": {"updateIntervalMs": 100}}})
     )
-    llm.enqueue(Reply([Text("a"), Text("b"), Text("c")], delay=0.01, stall_after=3, stall_seconds=1.0))
+    # the model stalls for 3 s after "abc": the text must arrive well before (slack for a busy machine)
+    llm.enqueue(Reply([Text("a"), Text("b"), Text("c")], delay=0.01, stall_after=3, stall_seconds=3.0))
     chat = Chat(client, {"prompt": "pause"})
-    await chat.wait_for(lambda: chat.text() == "abc", timeout=0.8)
+    await chat.wait_for(lambda: chat.text() == "abc", timeout=2.5)
     await chat.result()
 
 
