@@ -7,6 +7,7 @@ as from a bare pygls server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Generator
 from pathlib import Path
@@ -90,6 +91,7 @@ class RyanServer(LanguageServer):
         self._settings: Settings | None = None
         self._engine: ChatEngine | None = None
         self.setting_errors: list[str] = []  # the last settings' rejected keys, for ryan/status
+        self._closing: asyncio.Task[None] | None = None  # the engine stopping after `shutdown`
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -166,11 +168,11 @@ class RyanServer(LanguageServer):
 
         return ToolRegistry.for_settings(self.workspace_roots(), settings, editor)
 
-    async def close_engine(self) -> None:
-        """Stop what the engine started (MCP servers, the built-in model) and close history."""
+    def begin_close(self) -> None:
+        """Start stopping what the engine started (MCP servers, the built-in model) and closing history."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            await engine.aclose()
+            self._closing = asyncio.get_running_loop().create_task(engine.aclose())
 
     def workspace_roots(self) -> list[Path]:
         try:

@@ -61,5 +61,8 @@ def register(server: RyanServer) -> None:
             await _pull(ls)
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: RyanServer, params: Any) -> None:
-        await ls.close_engine()  # MCP servers and the built-in model stop before the editor's `exit`
+    def shutdown(ls: RyanServer, params: Any) -> None:
+        # Answered at once: an editor may send `exit` right behind `shutdown`, and an answer still
+        # waiting for MCP servers to stop would never go out. What `exit` interrupts, the event loop's
+        # cancellation of every task finishes (each server and command stops when its task is cancelled).
+        ls.begin_close()
