@@ -649,7 +649,9 @@ def test_waiting_status_shows_until_the_answer_starts(page: Any, tmp_path: Path)
     page.evaluate("() => __send({type: 'content', requestId: 'w', text: 'Hello'})")
     assert progress.is_hidden()
     # The text renders on the next animation frame.
-    page.wait_for_function("document.querySelector('.msg.assistant .md')?.innerText === 'Hello'")
+    # (a locator waits without eval, which the panel's CSP forbids)
+    page.locator(".msg.assistant .md", has_text="Hello").wait_for()
+    assert page.locator(".msg.assistant .md").inner_text() == "Hello"
     page.evaluate(
         """() => {
           __send({type: 'progress', requestId: 'w', text: '<b>running</b> edit_file…'});
