@@ -47,6 +47,12 @@ class SessionNotFound(RyanError):
     code = ErrorCode.SESSION_NOT_FOUND
 
 
+class CheckpointNotFound(RyanError):
+    """No such checkpoint, or nothing to redo."""
+
+    code = ErrorCode.CHECKPOINT_NOT_FOUND
+
+
 class Cancelled(RyanError):
     code = ErrorCode.REQUEST_CANCELLED
 

@@ -22,8 +22,9 @@ class Editor(Protocol):
         """Ask the user; return the chosen action's title, or None when the request was dismissed."""
         ...
 
-    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
-        """Replace the whole text of `path` (whose current text is `old_text`; None = create the file).
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str | None) -> bool:
+        """Replace the whole text of `path` (whose current text is `old_text`; None = create the file)
+        with `new_text` (None = delete the file).
 
         Returns False when the editor cannot apply edits (the caller then writes to disk itself);
         raises EditRejected when it could but refused.

@@ -14,7 +14,15 @@ from typing import Any, ClassVar
 PROTOCOL_VERSION = 1
 SERVER_NAME = "ryan-server"
 PROVIDERS = ("ollama", "openai", "embedded")
-TOOL_NAMES = ("list_files", "read_file", "search_files", "write_file", "edit_file", "run_command")
+TOOL_NAMES = (
+    "list_files",
+    "read_file",
+    "search_files",
+    "write_file",
+    "edit_file",
+    "delete_file",
+    "run_command",
+)
 
 # Methods
 CHAT = "ryan/chat"
@@ -23,6 +31,11 @@ STATUS = "ryan/status"
 SESSIONS = "ryan/sessions"
 SESSION = "ryan/session"
 DELETE_SESSION = "ryan/deleteSession"
+SWITCH_BRANCH = "ryan/switchBranch"
+CHECKPOINTS = "ryan/checkpoints"
+DIFF = "ryan/diff"
+RESTORE = "ryan/restore"
+REDO = "ryan/redo"
 
 
 class ErrorCode:
@@ -34,6 +47,7 @@ class ErrorCode:
     BACKEND_ERROR = -32003
     SESSION_BUSY = -32004
     SESSION_NOT_FOUND = -32005
+    CHECKPOINT_NOT_FOUND = -32006
     REQUEST_CANCELLED = -32800
 
 

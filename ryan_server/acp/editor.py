@@ -171,11 +171,12 @@ class AcpEditor:
             turn.progress(call_id, "in_progress")
         return choice
 
-    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str | None) -> bool:
         turn = self._turn
         if turn.current is not None:
-            turn.diffs.setdefault(turn.current, []).append(shapes.diff_content(path, old_text, new_text))
-        if not turn.can_write:
+            diff = shapes.diff_content(path, old_text, new_text or "")
+            turn.diffs.setdefault(turn.current, []).append(diff)
+        if not turn.can_write or new_text is None:  # ACP has no delete: the server deletes on disk
             return False
         try:
             await turn.conn.write_text_file(session_id=turn.session_id, path=str(path), content=new_text)

@@ -28,15 +28,19 @@ from ..ports import Editor, EventSink
 from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord, SessionRecord
+from ..store import checkpoints as checkpoint_sql
 from ..tools import ToolRegistry
 from ..tools.mcp import McpHub
-from .context import DEFAULT_SYSTEM_PROMPT, neutral, title_of, user_text
+from . import branches
+from .checkpoints import ChatJournal, Checkpoints, describe
+from .context import DEFAULT_SYSTEM_PROMPT, neutral, title_of
 from .conversation import Conversation
 from .mcp_tools import offer_mcp
+from .notices import max_steps_notice, stand_in_notice
 from .tool_calls import ToolRunner
 from .tool_modes import OFF, PROMPT, ToolModes
 from .turn import ChatRun, stream_turn
-from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, Status
+from .types import ChatInput, ChatResult, HistoryInfo, ModelEntry, ModelList, SessionView, Status
 from .window import ContextWindows
 
 ToolsFactory = Callable[[Settings, Editor], ToolRegistry]
@@ -75,6 +79,10 @@ class ChatEngine:
         self._windows = ContextWindows()
         self._retired: list[BackgroundStore] = []  # history stores replaced while a chat used them
         self._told_left_out: dict[str, tuple[str, ...]] = {}  # sessions told which tools maxTools left out
+        self.checkpoints = Checkpoints(lambda: self.store, self._tools_for, self._busy)
+
+    def _tools_for(self, editor: Editor) -> ToolRegistry | None:
+        return self._tools_factory(self.settings, editor) if self._tools_factory is not None else None
 
     def use_settings(self, settings: Settings) -> None:
         """Take new settings: the backend follows on the next request, MCP servers start or stop now."""
@@ -162,6 +170,16 @@ class ChatEngine:
     async def session(self, session_id: str) -> tuple[SessionRecord, list[MessageRecord]]:
         record = await self._existing_session(session_id)
         return record, await self.store.messages(session_id)
+
+    async def session_view(self, session_id: str) -> SessionView:
+        """The session's active branch, with each message's versions."""
+        return await branches.view(self.store, await self._existing_session(session_id))
+
+    async def switch_branch(self, session_id: str, message_id: int) -> SessionView:
+        record = await self._existing_session(session_id)
+        if session_id in self._busy:
+            raise SessionBusy(f"Session {session_id} has a chat running; wait for it or stop it first.")
+        return await branches.switch(self.store, record, message_id)
 
     async def delete_session(self, session_id: str) -> None:
         await self._existing_session(session_id)
@@ -251,13 +269,12 @@ class ChatEngine:
         sink.event(Start(session.session_id, model))
         run.waiting.start()
         if standing_in:
-            sink.event(Notice(_stand_in_notice(settings, model)))
+            sink.event(Notice(stand_in_notice(settings, model)))
         if not backend.ready:
             sink.status("loading the model…")
             await backend.prepare()
-        history = await self.store.messages(session.session_id)
-        prompt = user_text(request, self.workspace)
-        self.store.append_message(session.session_id, MessageRecord(role="user", content=prompt))
+        history, user = await branches.start_turn(self.store, session.session_id, request, self.workspace)
+        prompt = user.content
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": settings.system_prompt or DEFAULT_SYSTEM_PROMPT},
             *neutral(history),
@@ -266,6 +283,7 @@ class ChatEngine:
         registry = None  # the stand-in is too small to use tools: they would only slow it down
         if settings.tools.enabled and self._tools_factory is not None and not standing_in:
             registry = self._tools_factory(settings, editor)
+            registry.context.journal = journal = ChatJournal(self.store, session.session_id, user)
             if self.mcp.configured:
                 await offer_mcp(self.mcp, registry, settings, sink, self._told_left_out, session.session_id)
         plan = await self._tool_modes.plan(settings.tools.mode if registry else OFF, backend, model)
@@ -328,9 +346,16 @@ class ChatEngine:
                 break
             if steps >= settings.tools.max_steps:
                 run.stop_reason = StopReason.MAX_STEPS
-                sink.event(Notice(_max_steps_notice(steps)))
+                sink.event(Notice(max_steps_notice(steps)))
                 break
-        return run.result()
+        result = run.result()
+        await self.store.flush()
+        result.user_message_id = user.id
+        if registry is not None and journal.checkpoint_id is not None:
+            checkpoint_id = journal.checkpoint_id
+            record = await self.store.run(lambda conn: checkpoint_sql.checkpoint(conn, checkpoint_id))
+            result.checkpoint = describe(record, registry.workspace) if record else None
+        return result
 
     async def reopen_history(self, store: BackgroundStore) -> None:
         """Move to another history database (the `historyPath` setting changed). New chats use it at
@@ -346,13 +371,6 @@ class ChatEngine:
                 await old.aclose()
 
 
-def _max_steps_notice(steps: int) -> str:
-    return (
-        f"Stopped at the step limit: {steps} model turns went to tools without an answer. "
-        "Ask again to let the model go on, or raise tools.maxSteps."
-    )
-
-
 def _log_report(message: str) -> None:
     logging.getLogger(__name__).warning("%s", message)
 
@@ -361,15 +379,6 @@ def _model_name(backend: Backend) -> str | None:
     """The model a backend serves by itself (the built-in one), if it is that kind."""
     name = getattr(backend, "model_name", None)
     return name if isinstance(name, str) else None
-
-
-def _stand_in_notice(settings: Settings, model: str) -> str:
-    return (
-        f"Nothing answers at {settings.effective_base_url} (Ollama's default address), so Ryan's built-in "
-        f"model answers: {model}, a tiny model (without tools) that is good for trying Ryan, not for real "
-        "work. Start Ollama ('ollama serve', then 'ollama pull llama3.2') or set provider and baseUrl to use "
-        "your own models."
-    )
 
 
 def _backend_for(s: Settings) -> Backend:

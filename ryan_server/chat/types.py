@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..store import MessageRecord
     from ..tools.mcp import McpServerStatus
 
 
@@ -32,6 +33,8 @@ class ChatInput:
     session_id: str | None = None
     context: tuple[ContextItem, ...] = ()
     model: str | None = None
+    regenerate: bool = False  # answer the active branch's last user message again
+    edit_of: int | None = None  # the user message `prompt` is a new version of
 
 
 @dataclass(slots=True)
@@ -70,6 +73,8 @@ class ChatResult:
     tool_calls: list[ToolCallSummary]
     usage: Usage
     timing: Timing
+    user_message_id: int | None = None
+    checkpoint: Checkpoint | None = None  # what the chat changed, when it changed files
 
 
 @dataclass(slots=True)
@@ -104,3 +109,60 @@ class Status:
     error: str | None = None
     stand_in: str | None = None  # the built-in model that answers while the unconfigured Ollama does not
     mcp: list[McpServerStatus] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ChangedFile:
+    """A file a chat changed: `change` is created, modified or deleted; lines from before to after it."""
+
+    path: str
+    uri: str
+    change: str
+    added: int
+    removed: int
+
+
+@dataclass(slots=True)
+class Checkpoint:
+    checkpoint_id: int
+    message_id: int
+    prompt: str
+    created_at: str
+    files: list[ChangedFile]
+    undone: bool
+
+
+@dataclass(slots=True)
+class FileDiff:
+    """A checkpoint's file before the chat and now (None: no file), and the unified diff between."""
+
+    path: str
+    uri: str
+    before: str | None
+    current: str | None
+    diff: str
+
+
+@dataclass(slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class RestoreResult:
+    restored: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class SessionView:
+    """A session's active branch, and for each of its messages the ids of its versions (siblings)."""
+
+    session_id: str
+    title: str
+    head_id: int | None
+    messages: list[MessageRecord]
+    siblings: dict[int, list[int]]

@@ -75,22 +75,20 @@ class LspEditor:
             return None
         return getattr(choice, "title", None) if choice is not None else None
 
-    def _capabilities(self) -> tuple[bool, bool]:
+    def _capabilities(self) -> tuple[bool, bool, bool]:
+        """Whether the editor applies edits, and creates and deletes files in them."""
         workspace = self._ls.client_capabilities.workspace
         if not workspace or not workspace.apply_edit:
-            return False, False
+            return False, False, False
         edit = workspace.workspace_edit
-        document_changes = bool(edit and edit.document_changes)
-        create = bool(
-            document_changes
-            and edit
-            and edit.resource_operations
-            and types.ResourceOperationKind.Create in edit.resource_operations
-        )
-        return True, create
+        operations = (edit.resource_operations or []) if edit and edit.document_changes else []
+        kinds = types.ResourceOperationKind
+        return True, kinds.Create in operations, kinds.Delete in operations
 
-    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
-        can_edit, can_create = self._capabilities()
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str | None) -> bool:
+        can_edit, can_create, can_delete = self._capabilities()
+        if new_text is None:
+            return can_delete and await self._delete(path)
         if not can_edit or (old_text is None and not can_create):
             return False
         uri = self._uri(path)
@@ -108,6 +106,16 @@ class LspEditor:
         )
         if not result.applied:
             raise EditRejected(result.failure_reason or "the editor did not apply the edit")
+        return True
+
+    async def _delete(self, path: Path) -> bool:
+        options = types.DeleteFileOptions(ignore_if_not_exists=True)
+        delete = types.DeleteFile(uri=self._uri(path), options=options)
+        result = await self._ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(document_changes=[delete]), label="Ryan")
+        )
+        if not result.applied:
+            raise EditRejected(result.failure_reason or "the editor did not delete the file")
         return True
 
     def _workspace_edit(self, uri: str, edit: types.TextEdit, *, create: bool) -> types.WorkspaceEdit:

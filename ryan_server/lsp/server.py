@@ -228,12 +228,12 @@ class RyanServer(LanguageServer):
 
 
 def create_server(*, verbose: bool = False) -> RyanServer:
-    from .features import chat, configuration, models, sessions
+    from .features import chat, checkpoints, configuration, models, sessions
 
     server = RyanServer()
     server.verbose = verbose
     handler = logs.EditorLogHandler(server.log_to_editor)
     logging.getLogger(logs.LOGGER).addHandler(handler)
-    for feature in (configuration, chat, models, sessions):
+    for feature in (configuration, chat, models, sessions, checkpoints):
         feature.register(server)
     return server

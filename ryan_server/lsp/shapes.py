@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..protocol import Content, Event, Thinking
 
 if TYPE_CHECKING:
-    from ..chat.types import ChatResult, ModelList, Status
+    from ..chat.types import ChatResult, ModelList, SessionView, Status
     from ..store import MessageRecord, SessionRecord
 
 
@@ -80,16 +80,20 @@ def sessions_result(sessions: list[SessionRecord]) -> dict[str, Any]:
     }
 
 
-def session_result(session: SessionRecord, messages: list[MessageRecord]) -> dict[str, Any]:
+def session_result(view: SessionView) -> dict[str, Any]:
     return {
-        "sessionId": session.session_id,
-        "title": session.title,
-        "messages": [_message(m) for m in messages],
+        "sessionId": view.session_id,
+        "title": view.title,
+        "headId": view.head_id,
+        "messages": [_message(m, view.siblings) for m in view.messages],
     }
 
 
-def _message(m: MessageRecord) -> dict[str, Any]:
+def _message(m: MessageRecord, siblings: dict[int, list[int]]) -> dict[str, Any]:
+    assert m.id is not None
     item: dict[str, Any] = {
+        "id": m.id,
+        "siblings": siblings.get(m.id, [m.id]),
         "role": m.role,
         "content": m.content,
         "status": m.status,

@@ -4,7 +4,7 @@ conversion into the engine's typed requests. Imported when the first request arr
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..chat.types import ChatInput, ContextItem
@@ -37,18 +37,23 @@ Token = str | int
 
 class ChatParams(WireModel):
     session_id: str | None = None
-    prompt: str
+    prompt: str = ""
     context: list[WireContextItem] = Field(default_factory=list)
     model: str | None = None
+    regenerate: bool = False
+    edit_of: int | None = None
     partial_result_token: Token | None = None
     work_done_token: Token | None = None
 
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_not_blank(cls, value: str) -> str:
-        if not value.strip():
+    @model_validator(mode="after")
+    def _what_to_answer(self) -> ChatParams:
+        if self.regenerate and self.edit_of is not None:
+            raise ValueError("give regenerate or editOf, not both")
+        if (self.regenerate or self.edit_of is not None) and self.session_id is None:
+            raise ValueError(f"{'regenerate' if self.regenerate else 'editOf'} needs a sessionId")
+        if not self.regenerate and not self.prompt.strip():
             raise ValueError("prompt must not be empty")
-        return value
+        return self
 
     @field_validator("session_id", "model")
     @classmethod
@@ -62,6 +67,8 @@ class ChatParams(WireModel):
             prompt=self.prompt,
             session_id=self.session_id,
             model=self.model,
+            regenerate=self.regenerate,
+            edit_of=self.edit_of,
             context=tuple(
                 ContextItem(
                     text=item.text,
@@ -77,3 +84,21 @@ class ChatParams(WireModel):
 
 class SessionIdParams(WireModel):
     session_id: str = Field(min_length=1)
+
+
+class SwitchBranchParams(SessionIdParams):
+    message_id: int
+
+
+class CheckpointParams(WireModel):
+    checkpoint_id: int
+    path: str | None = None
+
+
+class RestoreParams(WireModel):
+    checkpoint_id: int
+    overwrite: bool | None = None
+
+
+class RedoParams(SessionIdParams):
+    overwrite: bool | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -44,12 +45,17 @@ class BackgroundStore:
 
         def op() -> None:
             message.id = self.store.append_message(session_id, snapshot)
+            message.parent_id = snapshot.parent_id
 
         self._fire(op)
 
     def set_title(self, session_id: str, title: str) -> None:
         """Queue naming the session."""
         self._fire(lambda: self.store.set_title(session_id, title))
+
+    def set_head(self, session_id: str, message_id: int | None) -> None:
+        """Queue making the branch that ends at `message_id` the active one."""
+        self._fire(lambda: self.store.set_head(session_id, message_id))
 
     def update_message(self, message: MessageRecord) -> None:
         """Queue an overwrite of `message` as it is now (a checkpoint, or its final state)."""
@@ -80,6 +86,13 @@ class BackgroundStore:
 
     async def messages(self, session_id: str) -> list[MessageRecord]:
         return await self._run(lambda: self.store.messages(session_id))
+
+    async def tree(self, session_id: str) -> tuple[int | None, list[MessageRecord]]:
+        return await self._run(lambda: self.store.tree(session_id))
+
+    async def run(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `op` (a query of checkpoints.py) on the database, in order with the queued writes."""
+        return await self._run(lambda: self.store.run(op))
 
     async def flush(self) -> None:
         """Wait until every write queued so far is done."""

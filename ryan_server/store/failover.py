@@ -74,6 +74,7 @@ class Kept:
         self._ids[message.id] = session_id
         kept.session.updated_at = stamp
         kept.session.message_count = count
+        kept.session.head_id = message.id
 
     def updated(self, message: MessageRecord, stamp: str) -> None:
         """`message` was overwritten by id at `stamp`."""
@@ -89,6 +90,11 @@ class Kept:
         kept = self._sessions.get(session_id)
         if kept:
             kept.session.title = title
+
+    def headed(self, session_id: str, message_id: int | None) -> None:
+        kept = self._sessions.get(session_id)
+        if kept:
+            kept.session.head_id = message_id
 
     def deleted(self, session_id: str) -> None:
         kept = self._sessions.pop(session_id, None)
@@ -106,7 +112,7 @@ class Kept:
             for kept in self._sessions.values():
                 s = kept.session
                 conn.execute(
-                    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         s.session_id,
                         s.title,
@@ -115,13 +121,14 @@ class Kept:
                         s.created_at,
                         s.updated_at,
                         len(kept.messages),
+                        s.head_id,
                     ),
                 )
                 for message_id, (seq, m) in kept.messages.items():
                     conn.execute(
                         "INSERT INTO messages (id, session_id, seq, role, content, thinking, tool_calls,"
-                        " tool_name, tool_call_id, status, created_at, owner_pid, owner_started)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " tool_name, tool_call_id, status, created_at, owner_pid, owner_started, parent_id)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             message_id,
                             s.session_id,
@@ -136,6 +143,7 @@ class Kept:
                             m.created_at,
                             self._pid,
                             self._started,
+                            m.parent_id,
                         ),
                     )
 

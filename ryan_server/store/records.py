@@ -1,15 +1,20 @@
 """What history is made of: session and message records, and the `Store` protocol every store keeps.
 
-`MemoryStore` (memory.py) and `SqliteStore` (sqlite.py) implement it; the engine reaches either through
-`BackgroundStore` (background.py), which keeps the blocking work off the event loop.
+`SqliteStore` (sqlite.py) implements it, on a file or in memory (`MemoryStore`, memory.py); the
+engine reaches it through `BackgroundStore` (background.py), which keeps the blocking work off the
+event loop.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 def now_iso() -> str:
@@ -29,6 +34,7 @@ class SessionRecord:
     created_at: str
     updated_at: str
     message_count: int = 0
+    head_id: int | None = None  # the last message of the active branch
 
 
 @dataclass
@@ -44,6 +50,19 @@ class MessageRecord:
     status: str = "complete"  # protocol.MessageStatus
     created_at: str = field(default_factory=now_iso)
     id: int | None = None
+    parent_id: int | None = None  # the message it follows (None: the first of its session)
+
+
+def active_branch(head: int | None, messages: list[MessageRecord]) -> list[MessageRecord]:
+    """The path from the first message to `head` through `messages` (a session's tree), oldest first."""
+    by_id = {m.id: m for m in messages}
+    branch: list[MessageRecord] = []
+    node = by_id.get(head)
+    while node is not None:
+        branch.append(node)
+        node = by_id.get(node.parent_id)
+    branch.reverse()
+    return branch
 
 
 class Store(Protocol):
@@ -69,6 +88,20 @@ class Store(Protocol):
         """Overwrite a stored message (by `message.id`): a streaming answer's checkpoint or final state."""
         ...
 
-    def messages(self, session_id: str) -> list[MessageRecord]: ...
+    def messages(self, session_id: str) -> list[MessageRecord]:
+        """The session's active branch (the path to its head), oldest first."""
+        ...
+
+    def tree(self, session_id: str) -> tuple[int | None, list[MessageRecord]]:
+        """The session's head and all its messages, every branch, in the order they were stored."""
+        ...
+
+    def set_head(self, session_id: str, message_id: int | None) -> None:
+        """Make the branch ending at `message_id` active (None: before the first message)."""
+        ...
+
+    def run(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `op` on the store's database (the checkpoint queries)."""
+        ...
 
     def close(self) -> None: ...

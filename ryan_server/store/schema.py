@@ -21,8 +21,10 @@ INTERRUPTED = "interrupted"
 
 BUSY_TIMEOUT_S = 5.0
 
-SESSION_COLUMNS = "id, title, model, workspace, created_at, updated_at, message_count"
-MESSAGE_COLUMNS = "id, role, content, thinking, tool_calls, tool_name, tool_call_id, status, created_at"
+SESSION_COLUMNS = "id, title, model, workspace, created_at, updated_at, message_count, head_id"
+MESSAGE_COLUMNS = (
+    "id, role, content, thinking, tool_calls, tool_name, tool_call_id, status, created_at, parent_id"
+)
 
 
 def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
@@ -62,8 +64,74 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX messages_streaming ON messages (owner_pid) WHERE status = 'streaming'")
 
 
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Branches (each message follows its parent; a session's head is the leaf of its active branch)
+    and checkpoints (what a chat's writes replaced, and the restores that can be redone)."""
+    conn.execute("ALTER TABLE messages ADD COLUMN parent_id INTEGER")
+    conn.execute(
+        """UPDATE messages SET parent_id = (
+            SELECT m.id FROM messages m WHERE m.session_id = messages.session_id AND m.seq < messages.seq
+            ORDER BY m.seq DESC LIMIT 1)"""
+    )
+    conn.execute("ALTER TABLE sessions ADD COLUMN head_id INTEGER")
+    conn.execute(
+        "UPDATE sessions SET head_id = (SELECT id FROM messages WHERE session_id = sessions.id"
+        " ORDER BY seq DESC LIMIT 1)"
+    )
+    conn.execute(
+        """CREATE TABLE checkpoints (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (session_id, message_id)
+        )"""
+    )
+    # before/after NULL: the file did not exist (before the chat / after it).
+    conn.execute(
+        """CREATE TABLE checkpoint_files (
+            checkpoint_id INTEGER NOT NULL REFERENCES checkpoints (id) ON DELETE CASCADE,
+            path          TEXT NOT NULL,
+            before        TEXT,
+            after         TEXT,
+            PRIMARY KEY (checkpoint_id, path)
+        )"""
+    )
+    # state: active (undone, can be redone), final (undone; a later chat's writes ended its redo),
+    # redone. It covers the checkpoints from checkpoint_id to last_checkpoint_id.
+    conn.execute(
+        """CREATE TABLE restores (
+            id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id         TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            checkpoint_id      INTEGER NOT NULL,
+            last_checkpoint_id INTEGER NOT NULL,
+            state              TEXT NOT NULL,
+            created_at         TEXT NOT NULL
+        )"""
+    )
+    conn.execute(
+        """CREATE TABLE restore_files (
+            restore_id INTEGER NOT NULL REFERENCES restores (id) ON DELETE CASCADE,
+            path       TEXT NOT NULL,
+            replaced   TEXT,
+            restored   TEXT,
+            PRIMARY KEY (restore_id, path)
+        )"""
+    )
+    # What Ryan last left in each file (a chat's write, a restore, a redo): a file that differs was
+    # changed since by someone else, and a restore asks before overwriting it.
+    conn.execute(
+        """CREATE TABLE last_written (
+            session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+            path       TEXT NOT NULL,
+            content    TEXT,
+            PRIMARY KEY (session_id, path)
+        )"""
+    )
+
+
 # Step i takes the schema from version i to i + 1. A new version is one more function here.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_0_to_1, _migrate_1_to_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -113,7 +181,7 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 def session_from_row(row: tuple[Any, ...]) -> SessionRecord:
     """A record from a row of `SESSION_COLUMNS`."""
-    return SessionRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+    return SessionRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
 
 
 def message_from_row(row: tuple[Any, ...]) -> MessageRecord:
@@ -128,6 +196,7 @@ def message_from_row(row: tuple[Any, ...]) -> MessageRecord:
         status=row[7],
         created_at=row[8],
         id=row[0],
+        parent_id=row[9],
     )
 
 

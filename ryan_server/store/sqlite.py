@@ -27,9 +27,8 @@ from typing import Any, TypeVar
 import platformdirs
 
 from .failover import Kept, describe, failure_warning, memory_copy
-from .memory import MemoryStore
 from .owners import process_started, recover
-from .records import MessageRecord, SessionRecord, Store, new_session_id, now_iso
+from .records import MessageRecord, SessionRecord, Store, active_branch, new_session_id, now_iso
 from .schema import (
     INTERRUPTED,
     MESSAGE_COLUMNS,
@@ -109,7 +108,7 @@ class SqliteStore:
         def op(conn: sqlite3.Connection) -> None:
             with write_transaction(conn):
                 conn.execute(
-                    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                    f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)",
                     (record.session_id, title, model, workspace, stamp, stamp),
                 )
 
@@ -181,11 +180,11 @@ class SqliteStore:
         """
         values = self._row_values(message)
 
-        def op(conn: sqlite3.Connection) -> tuple[int, int, str, int]:
+        def op(conn: sqlite3.Connection) -> tuple[int, int, str, int, int | None]:
             stamp = now_iso()
             with write_transaction(conn):
                 row = conn.execute(
-                    "SELECT message_count FROM sessions WHERE id = ?", (session_id,)
+                    "SELECT message_count, head_id FROM sessions WHERE id = ?", (session_id,)
                 ).fetchone()
                 if row is None:
                     raise KeyError(session_id)
@@ -194,20 +193,22 @@ class SqliteStore:
                 ).fetchone()[0]
                 cursor = conn.execute(
                     "INSERT INTO messages (session_id, seq, role, content, thinking, tool_calls, tool_name,"
-                    " tool_call_id, status, created_at, owner_pid, owner_started)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (session_id, seq, *values),
-                )
-                conn.execute(
-                    "UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?",
-                    (stamp, session_id),
+                    " tool_call_id, status, created_at, owner_pid, owner_started, parent_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, seq, *values, row[1]),
                 )
                 assert cursor.lastrowid is not None
-                return cursor.lastrowid, seq, stamp, row[0] + 1
+                conn.execute(
+                    "UPDATE sessions SET message_count = message_count + 1, updated_at = ?, head_id = ?"
+                    " WHERE id = ?",
+                    (stamp, cursor.lastrowid, session_id),
+                )
+                return cursor.lastrowid, seq, stamp, row[0] + 1, row[1]
 
         with self._lock:
-            message_id, seq, stamp, count = self._call(op)
+            message_id, seq, stamp, count, parent_id = self._call(op)
             message.id = message_id
+            message.parent_id = parent_id
             if message.status == STREAMING:
                 self._streaming.add(message_id)
             if self._persistent:
@@ -246,12 +247,31 @@ class SqliteStore:
                 self._kept.updated(message, stamp)
 
     def messages(self, session_id: str) -> list[MessageRecord]:
-        def op(conn: sqlite3.Connection) -> list[MessageRecord]:
+        """The session's active branch, oldest first."""
+        head, messages = self.tree(session_id)
+        return active_branch(head, messages)
+
+    def tree(self, session_id: str) -> tuple[int | None, list[MessageRecord]]:
+        def op(conn: sqlite3.Connection) -> tuple[int | None, list[MessageRecord]]:
+            head = conn.execute("SELECT head_id FROM sessions WHERE id = ?", (session_id,)).fetchone()
             rows = conn.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
             ).fetchall()
-            return [message_from_row(row) for row in rows]
+            return (head[0] if head else None), [message_from_row(row) for row in rows]
 
+        return self._call(op)
+
+    def set_head(self, session_id: str, message_id: int | None) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            with write_transaction(conn):
+                conn.execute("UPDATE sessions SET head_id = ? WHERE id = ?", (message_id, session_id))
+
+        with self._lock:
+            self._call(op)
+            self._kept.headed(session_id, message_id)
+
+    def run(self, op: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run `op` (the queries of checkpoints.py) on the database."""
         return self._call(op)
 
     def close(self) -> None:
@@ -340,6 +360,8 @@ def open_store(path: Path | None = None) -> tuple[Store, str | None]:
         reason = f"{exc.filename} is not a folder"
     except (sqlite3.Error, OSError, UnusableDatabase) as exc:
         reason = describe(exc) + _permission_hint(target)
+    from .memory import MemoryStore  # a SqliteStore in memory: imported here to avoid a cycle
+
     return MemoryStore(), (
         f"Ryan cannot use the history database {target} ({reason}). History will not be saved this session."
     )

@@ -91,6 +91,10 @@ class WriteFileArgs(ToolArgs):
     content: str = Field(description="The complete new content of the file.")
 
 
+class DeleteFileArgs(ToolArgs):
+    path: str = Field(description="File to delete, relative to the workspace root (not a folder).")
+
+
 class EditFileArgs(ToolArgs):
     path: str = Field(description="Existing file to change, relative to the workspace root.")
     old_text: str = Field(

@@ -18,7 +18,7 @@ class EditFile(WritePlan):
             )
         super().__init__(ctx, args.path)
 
-    def compute(self, base: str | None) -> tuple[str, int]:
+    def compute(self, base: str | None) -> tuple[str | None, int]:
         shown = self.ctx.workspace.display(self.target)
         if base is None:
             raise ToolError(f"{shown!r} does not exist; use write_file to create it")
@@ -46,6 +46,6 @@ class EditFile(WritePlan):
         return f"Ryan wants to edit {shown}{what} ({delta_text(self.delta)})"
 
     def result(
-        self, shown: str, base: str | None, new_text: str, replaced: int, delta: tuple[int, int]
+        self, shown: str, base: str | None, new_text: str | None, replaced: int, delta: tuple[int, int]
     ) -> str:
         return f"Edited {shown}: replaced {plural(replaced, 'occurrence')} ({delta_text(delta)})"

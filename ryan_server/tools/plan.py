@@ -11,7 +11,8 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import anyio
 
@@ -33,8 +34,18 @@ class CommandLimits:
     secrets: tuple[str, ...] = ()
 
 
+class WriteJournal(Protocol):
+    """Where a chat notes its writes (its checkpoint): the file's text before the write and after it
+    (None: the file does not exist). `before_write` is awaited before anything is written."""
+
+    async def before_write(self, path: Path, text: str | None) -> None: ...
+
+    async def after_write(self, path: Path, text: str | None) -> None: ...
+
+
 class ToolContext:
-    """What the tools work with: the sandboxed workspace, the editor port and the limits."""
+    """What the tools work with: the sandboxed workspace, the editor port, the limits, and the
+    journal that notes writes (set by the engine for a chat; None: writes are not noted)."""
 
     def __init__(
         self,
@@ -52,6 +63,7 @@ class ToolContext:
         self.max_read_bytes = max_read_bytes
         self.search_backend = search_backend
         self.commands = commands or CommandLimits()
+        self.journal: WriteJournal | None = None
 
     def rg(self) -> str | None:
         if self.search_backend == "python":

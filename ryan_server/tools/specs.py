@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .args import (
+    DeleteFileArgs,
     EditFileArgs,
     ListFilesArgs,
     ReadFileArgs,
@@ -17,6 +18,7 @@ from .args import (
     ToolArgs,
     WriteFileArgs,
 )
+from .delete_file import DeleteFile
 from .edit_file import EditFile
 from .list_files import ListFiles
 from .plan import Plan
@@ -81,6 +83,12 @@ SPECS: tuple[ToolSpec, ...] = (
         "(unless replaceAll is true), with newText. Read the file first and copy oldText exactly.",
         EditFileArgs,
         EditFile,
+    ),
+    ToolSpec(
+        "delete_file",
+        "Delete a file from the workspace (not a folder). The user is asked first.",
+        DeleteFileArgs,
+        DeleteFile,
     ),
     ToolSpec(
         "run_command",

@@ -65,18 +65,18 @@ def is_binary(head: bytes) -> bool:
 DIFF_LINES = 60  # lines of a change shown with its approval question
 
 
-def unified_diff(name: str, old: str | None, new: str, limit: int = DIFF_LINES) -> str:
-    """The change from `old` (None: a new file) to `new` as a unified diff, cut after `limit` lines."""
+def unified_diff(name: str, old: str | None, new: str | None, limit: int | None = DIFF_LINES) -> str:
+    """The change from `old` to `new` (None: no file) as a unified diff, cut after `limit` lines."""
     lines = list(
         difflib.unified_diff(
             (old or "").splitlines(),
-            new.splitlines(),
+            (new or "").splitlines(),
             "/dev/null" if old is None else f"a/{name}",
-            f"b/{name}",
+            "/dev/null" if new is None else f"b/{name}",
             lineterm="",
         )
     )
-    if len(lines) > limit:
+    if limit is not None and len(lines) > limit:
         lines = [*lines[:limit], f"… {len(lines) - limit} more lines of the diff"]
     return "\n".join(lines)
 

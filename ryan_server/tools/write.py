@@ -1,8 +1,10 @@
-"""What write_file and edit_file share: the plan that reads, recomputes and writes, and `atomic_write`.
+"""What write_file, edit_file, delete_file and restores share: reading a file's text and putting new
+text in its place (`read_current`, `put_text`), and the plan that reads, recomputes and writes.
 
-The base text is the editor's buffer when the file is open there, else the disk's. The new text is
+The current text is the editor's buffer when the file is open there, else the disk's. The new text is
 offered to the editor first; when it does not apply it, the file is replaced on disk atomically,
-through the sandbox's descriptors that refuse a symlink swapped in on the way.
+through the sandbox's descriptors that refuse a symlink swapped in on the way. A write through a plan
+is noted in the chat's checkpoint (`ToolContext.journal`) before and after it lands.
 """
 
 from __future__ import annotations
@@ -84,13 +86,92 @@ def atomic_write(ws: Workspace, real: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
+def unlink_file(ws: Workspace, real: Path) -> None:
+    """Delete the file `real` through the sandbox's descriptors (nothing to do when it is gone)."""
+    dir_fd, name = ws.open_parent(real)
+    use_fd = dir_fd >= 0
+    dir_arg: dict[str, Any] = {"dir_fd": dir_fd} if use_fd else {}
+    try:
+        st = os.stat(name if use_fd else real, follow_symlinks=False, **dir_arg)
+        if stat.S_ISDIR(st.st_mode):
+            raise ToolError(f"{ws.display(real)!r} is a folder; Ryan only deletes files")
+        os.unlink(name if use_fd else real, **dir_arg)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ToolError(f"could not delete {ws.display(real)!r}: {exc.strerror or exc}") from exc
+    finally:
+        if use_fd:
+            os.close(dir_fd)
+
+
+async def read_current(ctx: ToolContext, target: Path) -> str | None:
+    """The file's current text: the editor's if open there, else the disk's; None if it does not exist."""
+    text = await ctx.editor.open_text(target)
+    if text is not None:
+        return text
+    return await anyio.to_thread.run_sync(_read_disk, ctx.workspace, target)
+
+
+def _read_disk(ws: Workspace, target: Path) -> str | None:
+    try:
+        fd = ws.open_in_root(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except ToolError:
+        if not os.path.lexists(target):
+            return None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ToolError(f"{ws.display(target)!r} is not a regular file")
+        data = fh.read()
+    if is_binary(data):
+        raise ToolError(f"{ws.display(target)!r} is a binary file; Ryan only edits text files")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(
+            f"{ws.display(target)!r} is not UTF-8 text; Ryan only edits UTF-8 text files"
+        ) from exc
+
+
+async def put_text(ctx: ToolContext, target: Path, base: str | None, new_text: str | None) -> None:
+    """Make `target` (now holding `base`; None: absent) hold `new_text` (None: delete it), through the
+    editor when it applies the change, else on disk."""
+    ws = ctx.workspace
+    created = _missing_folders(ws, target) if base is None and new_text is not None else []
+    if created:
+        # Create the folders now (sandboxed), so that an editor's CreateFile finds them.
+        dir_fd = ws.open_parent(target, create_parents=True)[0]
+        if dir_fd >= 0:
+            os.close(dir_fd)
+    try:
+        try:
+            applied = await ctx.editor.apply_edit(target, base, new_text)
+        except EditRejected as exc:
+            raise ToolError(f"the editor refused the change to {ws.display(target)!r}: {exc}") from exc
+        if applied:
+            return
+        # not abandoned on cancellation: the write is atomic, so it finishes before the cancel lands
+        if new_text is None:
+            await anyio.to_thread.run_sync(unlink_file, ws, target)
+        else:
+            data = new_text.encode("utf-8", "surrogatepass")
+            await anyio.to_thread.run_sync(atomic_write, ws, target, data)
+    except BaseException:
+        for folder in created:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+
+
 class WritePlan(Plan):
     """Shared by write_file and edit_file: read the base text, compute the new one, write it."""
 
     writes: ClassVar[bool] = True
     path_arg: str
     base: str | None  # the text before the change (None: no file yet), read by `load`
-    new_text: str
+    new_text: str | None  # None: the file is deleted
     replaced: int
     delta: tuple[int, int]
 
@@ -102,43 +183,18 @@ class WritePlan(Plan):
     async def load(self) -> None:
         self.base = await self.read_base(self.target)
         self.new_text, self.replaced = self.compute(self.base)
-        self.delta = line_delta(self.base or "", self.new_text)
+        self.delta = line_delta(self.base or "", self.new_text or "")
 
     @abstractmethod
-    def compute(self, base: str | None) -> tuple[str, int]:
+    def compute(self, base: str | None) -> tuple[str | None, int]:
         """The new text for `base` and how many replacements made it."""
 
     def approval_detail(self) -> str:
         return unified_diff(self.ctx.workspace.display(self.target), self.base, self.new_text)
 
     async def read_base(self, target: Path) -> str | None:
-        """The file's current text: the editor's if open there, else the disk's; None if it does not exist."""
-        text = await self.ctx.editor.open_text(target)
-        if text is not None:
-            return text
-        return await anyio.to_thread.run_sync(self._read_disk, target)
-
-    def _read_disk(self, target: Path) -> str | None:
-        ws = self.ctx.workspace
-        try:
-            fd = ws.open_in_root(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except ToolError:
-            if not os.path.lexists(target):
-                return None
-            raise
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise ToolError(f"{ws.display(target)!r} is not a regular file")
-            data = fh.read()
-        if is_binary(data):
-            raise ToolError(f"{ws.display(target)!r} is a binary file; Ryan only edits text files")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ToolError(
-                f"{ws.display(target)!r} is not UTF-8 text; Ryan only edits UTF-8 text files"
-            ) from exc
+        """The file's current text (None: it does not exist)."""
+        return await read_current(self.ctx, target)
 
     async def run(self) -> str:
         ws = self.ctx.workspace
@@ -149,7 +205,7 @@ class WritePlan(Plan):
             )
         base = await self.read_base(target)
         new_text, replaced = self.compute(base)
-        delta = line_delta(base or "", new_text)
+        delta = line_delta(base or "", new_text or "")
         if base == new_text:
             return f"{ws.display(target)} already has this content; nothing changed."
         await self.write(target, base, new_text)
@@ -157,32 +213,17 @@ class WritePlan(Plan):
 
     @abstractmethod
     def result(
-        self, shown: str, base: str | None, new_text: str, replaced: int, delta: tuple[int, int]
+        self, shown: str, base: str | None, new_text: str | None, replaced: int, delta: tuple[int, int]
     ) -> str:
         """What the model is told once the write landed."""
 
-    async def write(self, target: Path, base: str | None, new_text: str) -> None:
-        ws = self.ctx.workspace
-        created = _missing_folders(ws, target) if base is None else []
-        if created:
-            # Create the folders now (sandboxed), so that an editor's CreateFile finds them.
-            dir_fd = ws.open_parent(target, create_parents=True)[0]
-            if dir_fd >= 0:
-                os.close(dir_fd)
-        try:
-            try:
-                applied = await self.ctx.editor.apply_edit(target, base, new_text)
-            except EditRejected as exc:
-                raise ToolError(f"the editor refused the change to {ws.display(target)!r}: {exc}") from exc
-            if not applied:
-                # not abandoned on cancellation: the write is atomic, so it finishes before the cancel lands
-                data = new_text.encode("utf-8", "surrogatepass")
-                await anyio.to_thread.run_sync(atomic_write, ws, target, data)
-        except BaseException:
-            for folder in created:
-                with contextlib.suppress(OSError):
-                    os.rmdir(folder)
-            raise
+    async def write(self, target: Path, base: str | None, new_text: str | None) -> None:
+        journal = self.ctx.journal
+        if journal is not None:
+            await journal.before_write(target, base)
+        await put_text(self.ctx, target, base, new_text)
+        if journal is not None:
+            await journal.after_write(target, new_text)
 
 
 def _missing_folders(ws: Workspace, target: Path) -> list[Path]:

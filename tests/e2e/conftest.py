@@ -42,6 +42,7 @@ def make_client() -> LanguageClient:
     client.approval_requests = []  # type: ignore[attr-defined]
     client.applied_edits = []  # type: ignore[attr-defined]
     client.apply_result = True  # type: ignore[attr-defined]
+    client.edit_hook = None  # type: ignore[attr-defined]  # called with each edit applied (a test's editor)
 
     @client.feature(types.PROGRESS)
     def on_progress(client: LanguageClient, params: Any) -> None:
@@ -68,6 +69,8 @@ def make_client() -> LanguageClient:
     def on_apply(client: LanguageClient, params: types.ApplyWorkspaceEditParams) -> Any:
         client.applied_edits.append(params.edit)  # type: ignore[attr-defined]
         ok = client.apply_result  # type: ignore[attr-defined]
+        if ok and client.edit_hook is not None:  # type: ignore[attr-defined]
+            client.edit_hook(params.edit)  # type: ignore[attr-defined]
         return types.ApplyWorkspaceEditResult(applied=ok, failure_reason=None if ok else "read-only buffer")
 
     return client

@@ -33,6 +33,7 @@ async def test_initialize_advertises_ryan(client: LanguageClient) -> None:
         "search_files",
         "write_file",
         "edit_file",
+        "delete_file",
         "run_command",
     }
 

@@ -140,7 +140,9 @@ async def test_mid_stream_failure_keeps_partial(
     assert chat.text() == "one two "
     session_id = chat.events[0]["sessionId"]
     transcript = await request(client, "ryan/session", {"sessionId": session_id})
-    assert transcript["messages"][-1] | {"createdAt": None} == {
+    assert transcript["messages"][-1] | {"createdAt": None, "id": None} == {
+        "id": None,
+        "siblings": [transcript["messages"][-1]["id"]],
         "role": "assistant",
         "content": "one two ",
         "status": "error",

@@ -96,7 +96,7 @@ async def test_rename_scenario_end_to_end(client: LanguageClient, llm: FakeLLM, 
 
     # every turn offered the tools, and tool results went back in Ollama's shape
     bodies = [r.json for r in llm.chat_requests]
-    assert all(len(b["tools"]) == 6 for b in bodies)
+    assert all(len(b["tools"]) == 7 for b in bodies)
     last = bodies[-1]["messages"]
     tool_messages = [m for m in last if m["role"] == "tool"]
     assert [m["tool_name"] for m in tool_messages] == ["search_files", "read_file", "edit_file"]

@@ -81,7 +81,19 @@ def python_class(cls: type) -> Table:
 
 PY_METHODS: Table = {
     _norm(name): getattr(protocol, name)
-    for name in ("CHAT", "MODELS", "STATUS", "SESSIONS", "SESSION", "DELETE_SESSION")
+    for name in (
+        "CHAT",
+        "MODELS",
+        "STATUS",
+        "SESSIONS",
+        "SESSION",
+        "DELETE_SESSION",
+        "SWITCH_BRANCH",
+        "CHECKPOINTS",
+        "DIFF",
+        "RESTORE",
+        "REDO",
+    )
 }
 
 

@@ -92,7 +92,7 @@ class FakeEditor:
         self.asked.append(message)
         return self.answers.pop(0)
 
-    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str | None) -> bool:
         return False  # the tools write to disk themselves
 
     async def open_text(self, path: Path) -> str | None:

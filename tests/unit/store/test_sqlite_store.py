@@ -91,7 +91,7 @@ def test_file_settings_and_schema(db: Path) -> None:
     store.close()
     conn = raw(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"sessions", "messages"} <= tables
     columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}

@@ -26,7 +26,7 @@ class FakeEditor:
         self.approvals.append(message)
         return actions[0] if actions else None
 
-    async def apply_edit(self, path: Path, old_text: str | None, new_text: str) -> bool:
+    async def apply_edit(self, path: Path, old_text: str | None, new_text: str | None) -> bool:
         self.edits.append((path, old_text, new_text))
         if self.reject is not None:
             raise EditRejected(self.reject)

@@ -18,6 +18,7 @@ CONTRACT = {
     "search_files": ({"pattern", "path", "glob", "caseSensitive", "maxResults"}, {"pattern"}),
     "write_file": ({"path", "content"}, {"path", "content"}),
     "edit_file": ({"path", "oldText", "newText", "replaceAll"}, {"path", "oldText", "newText"}),
+    "delete_file": ({"path"}, {"path"}),
     "run_command": ({"command", "cwd", "timeoutSeconds"}, {"command"}),
 }
 
@@ -59,9 +60,9 @@ def test_schemas_are_valid_json_schema(registry: ToolRegistry) -> None:
 
 async def test_unknown_tool(registry: ToolRegistry) -> None:
     with pytest.raises(
-        ToolError, match="unknown tool 'delete_file'; available: list_files, read_file, search_files"
+        ToolError, match="unknown tool 'remove_file'; available: list_files, read_file, search_files"
     ):
-        await registry.prepare("delete_file", {})
+        await registry.prepare("remove_file", {})
 
 
 @pytest.mark.parametrize(
