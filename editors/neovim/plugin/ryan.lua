@@ -16,6 +16,9 @@ local links = {
   RyanToolDenied = "DiagnosticWarn",
   RyanToolOutput = "Comment",
   RyanPending = "DiagnosticInfo",
+  RyanFileCreated = "Added",
+  RyanFileModified = "Changed",
+  RyanFileDeleted = "Removed",
 }
 
 local function link()

@@ -561,7 +561,10 @@ def test_a_model_without_tools_reads_and_edits_through_text_calls_with_approval(
     assert "**tool** `edit_file` path=notes.txt" in text
     assert text.count("↳ ok") == 2 and "buy milk" in text, text
     assert "Let me look at your notes." in text
-    assert text.rstrip().endswith("Changed milk to bread in your notes."), text
+    # the answer ends the turn, followed only by the list of the files it changed (issue 14)
+    answer, _, changed = text.partition("\n\n_Changed 1 file: ")
+    assert answer.rstrip().endswith("Changed milk to bread in your notes."), text
+    assert changed.strip().endswith("- `notes.txt` modified +1 −1"), text
     assert text.index("`read_file`") < text.index("`edit_file`") < text.index("Changed milk to bread")
     assert_no_call_text(editor, text)
 
@@ -729,7 +732,10 @@ def test_help_parses_and_documents_every_command_and_option(editor: Editor, tmp_
     editor.lua("vim.opt.rtp:prepend(...)", str(doc.parent))
 
     commands = editor.lua("return vim.tbl_keys(require('ryan.commands').commands)")
-    assert set(commands) == {"Ryan", "RyanStop", "RyanNew", "RyanSessions", "RyanModels"}
+    assert set(commands) == {
+        *("Ryan", "RyanStop", "RyanNew", "RyanSessions", "RyanModels"),
+        *("RyanRetry", "RyanBranch", "RyanReview", "RyanUndo", "RyanRedo"),
+    }
     options = editor.lua(
         """
         local out = {}

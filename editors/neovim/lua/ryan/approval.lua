@@ -1,7 +1,9 @@
----@brief Approval prompts (`window/showMessageRequest`): the question through `vim.ui.select` over
---- the server's actions, and for a write the unified diff the server sends after the question (after
---- the first blank line, docs/protocol.md "Approval") in a floating window with 'filetype' diff,
---- shown while the prompt is open and closed when it is answered.
+---@brief The server's questions (`window/showMessageRequest`) through `vim.ui.select` over its
+--- actions. A tool approval (`Allow` / `Allow for session` / `Deny`, kind "ryan_approval") shows the
+--- unified diff the server sends after the question (after the first blank line, docs/protocol.md
+--- "Approval") in a floating window with 'filetype' diff, open while the prompt is and closed when
+--- it is answered. Any other question (an undo that would overwrite your edits: `Overwrite` / `Keep
+--- my changes`, kind "ryan_question") is asked as it is, whole, with no diff.
 
 local api = vim.api
 
@@ -34,6 +36,21 @@ function M.prompt(question)
     question = "Ryan: " .. question
   end
   return question .. " "
+end
+
+---The titles of a tool approval's actions (docs/protocol.md "Approval").
+local APPROVAL_ACTIONS = { Allow = true, ["Allow for session"] = true, Deny = true }
+
+---Is this request a tool approval (rather than another question with actions of its own)?
+---@param actions table[]
+---@return boolean
+function M.is_approval(actions)
+  for _, action in ipairs(actions) do
+    if not APPROVAL_ACTIONS[action.title] then
+      return false
+    end
+  end
+  return #actions > 0
 end
 
 ---Open the diff in a float at the top of the editor (clear of the command line, where the default
@@ -91,7 +108,11 @@ function M.handler(_, params)
   if not co or is_main or #actions == 0 then
     return vim.NIL
   end
-  local question, diff = M.split(params.message or "")
+  local approval = M.is_approval(actions)
+  local question, diff = params.message or "", nil
+  if approval then
+    question, diff = M.split(question)
+  end
   local float
   if diff then
     local ok, win = pcall(M.open_diff, diff, (question:gsub("%s*\r?\n%s*", " ")))
@@ -101,7 +122,7 @@ function M.handler(_, params)
   local resumed = false
   local ok, err = pcall(vim.ui.select, actions, {
     prompt = M.prompt(question),
-    kind = "ryan_approval",
+    kind = approval and "ryan_approval" or "ryan_question",
     format_item = function(action)
       return (action.title or ""):gsub("\r?\n", " ")
     end,

@@ -55,6 +55,47 @@ M.commands = {
     end,
     opts = { nargs = 0, desc = "Open an earlier Ryan chat session" },
   },
+  RyanRetry = {
+    impl = function()
+      require("ryan").retry()
+    end,
+    opts = { nargs = 0, desc = "Answer the last question again (a new version)" },
+  },
+  RyanBranch = {
+    impl = function(opts)
+      local dir = vim.trim(opts.args or "")
+      if dir ~= "next" and dir ~= "prev" then
+        vim.notify("Ryan: :RyanBranch next or :RyanBranch prev", vim.log.levels.WARN)
+        return
+      end
+      require("ryan").branch(dir)
+    end,
+    opts = {
+      nargs = 1,
+      complete = function()
+        return { "next", "prev" }
+      end,
+      desc = "Show the next or previous version of a message",
+    },
+  },
+  RyanReview = {
+    impl = function(opts)
+      require("ryan").review(opts.fargs)
+    end,
+    opts = { nargs = "*", complete = "file", desc = "Review what a Ryan chat changed, in a diff split" },
+  },
+  RyanUndo = {
+    impl = function()
+      require("ryan").undo()
+    end,
+    opts = { nargs = 0, desc = "Undo the file changes of Ryan's latest chat" },
+  },
+  RyanRedo = {
+    impl = function()
+      require("ryan").redo()
+    end,
+    opts = { nargs = 0, desc = "Redo the file changes :RyanUndo took back" },
+  },
   RyanModels = {
     impl = function()
       require("ryan").models()

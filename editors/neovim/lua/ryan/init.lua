@@ -223,6 +223,53 @@ function M.delete_session(session_id, cb)
   end)
 end
 
+---Answer the current chat's last question again (`ryan/chat` with `regenerate`); the earlier answer
+---stays in history as another version (:RyanBranch).
+---@return ryan.Chat?
+function M.retry()
+  ensure_setup()
+  local chat = require("ryan.checkpoints").current_chat()
+  if not chat then
+    return nil
+  end
+  chat:show()
+  if chat:retry({ model = config.options.model }) then
+    return chat
+  end
+  return nil
+end
+
+---Show another version of a message of the current chat: the one whose header is at or above the
+---cursor in the chat window, else the last one that has versions.
+---@param direction "next"|"prev"
+---@param cb fun(ok: boolean)?
+function M.branch(direction, cb)
+  ensure_setup()
+  require("ryan.branches").switch(direction, cb)
+end
+
+---Review what a chat changed in a diff split (:RyanReview).
+---@param args string[]? `{}`, `{checkpointId}`, `{file}` or `{checkpointId, file}`
+---@param cb fun(scratch_buf: integer?, file_buf: integer?)?
+function M.review(args, cb)
+  ensure_setup()
+  require("ryan.review").review(args or {}, cb)
+end
+
+---Undo the files of the current session's latest chat that changed files and is not undone yet.
+---@param cb fun(result: table?)? with the `ryan/restore` result
+function M.undo(cb)
+  ensure_setup()
+  require("ryan.checkpoints").undo(cb)
+end
+
+---Put back what the current session's latest undo replaced.
+---@param cb fun(result: table?)? with the `ryan/redo` result
+function M.redo(cb)
+  ensure_setup()
+  require("ryan.checkpoints").redo(cb)
+end
+
 ---Pick the model for the next chats with vim.ui.select (from `ryan/models`).
 function M.models()
   ensure_setup()

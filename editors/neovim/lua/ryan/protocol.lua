@@ -14,6 +14,11 @@ M.method = {
   sessions = "ryan/sessions",
   session = "ryan/session",
   delete_session = "ryan/deleteSession",
+  checkpoints = "ryan/checkpoints",
+  diff = "ryan/diff",
+  restore = "ryan/restore",
+  redo = "ryan/redo",
+  switch_branch = "ryan/switchBranch",
   progress = "$/progress",
   show_message_request = "window/showMessageRequest",
   show_message = "window/showMessage",
@@ -42,6 +47,7 @@ M.error = {
   backend_error = -32003,
   session_busy = -32004,
   session_not_found = -32005,
+  checkpoint_not_found = -32006,
   request_cancelled = -32800,
 }
 
@@ -50,6 +56,13 @@ M.tool_status = {
   ok = "ok",
   error = "error",
   denied = "denied",
+}
+
+---@enum ryan.FileChange
+M.file_change = {
+  created = "created",
+  modified = "modified",
+  deleted = "deleted",
 }
 
 ---@enum ryan.StopReason

@@ -56,6 +56,7 @@ setmetatable(M, {
 ---@field root string the workspace folder whose server answers
 ---@field run ryan.Run? the request streaming now
 ---@field usage table? the `usage` of the last answer (`contextWindow`, `contextUsed`, ...)
+---@field branch_points ryan.BranchPoint[] messages with other versions, as the stored session drew them
 local Chat = {}
 Chat.__index = Chat
 M.Chat = Chat
@@ -73,6 +74,7 @@ function M.new(opts)
     session_id = opts.session_id,
     root = opts.root or vim.fn.getcwd(),
     run = nil,
+    branch_points = {},
   }, Chat)
   state.add(self)
   self:_set_name()
@@ -319,6 +321,12 @@ function Chat:_on_response(run, err, result)
     self.usage = result.usage
   end
   render.finish(self.buffer, run, result)
+  if type(result.checkpoint) == "table" then
+    render.checkpoint(self.buffer, result.checkpoint)
+  end
+  if run.regenerated_mark then
+    require("ryan.branches").show_version(self, run.regenerated_mark)
+  end
   -- statuslines and winbars that show the context figure (ryan.statusline()) are not redrawn by
   -- an answer arriving: ask for it
   pcall(vim.cmd.redrawstatus, { bang = true })
@@ -353,19 +361,47 @@ function Chat:ask(prompt, opts)
   local run = state.new_run(rclient.new_token("chat"))
   run.header_mark = render.answer_header(self.buffer)
   self.run = run
+  local params = { prompt = prompt }
+  if opts.context and #opts.context > 0 then
+    params.context = opts.context
+  end
   rclient.with_client(self.root, function(client, err)
-    safely(self._send, self, run, prompt, opts, client, err)
+    safely(self._send, self, run, params, opts, client, err)
+  end)
+  return true
+end
+
+---Answer the session's last question again (`regenerate`): the new answer streams in under the
+---last one, marked as a new version; the earlier answer stays in history as another branch.
+---@param opts { model: string? }?
+---@return boolean started
+function Chat:retry(opts)
+  opts = opts or {}
+  if self.run then
+    vim.notify("Ryan is still answering in this chat; :RyanStop first.", vim.log.levels.WARN)
+    return false
+  end
+  if not self.session_id then
+    vim.notify("Ryan: nothing to answer again in this chat yet", vim.log.levels.WARN)
+    return false
+  end
+  local run = state.new_run(rclient.new_token("chat"))
+  run.header_mark = render.answer_header(self.buffer)
+  run.regenerated_mark = render.regenerated(self.buffer)
+  self.run = run
+  rclient.with_client(self.root, function(client, err)
+    safely(self._send, self, run, { regenerate = true }, opts, client, err)
   end)
   return true
 end
 
 ---Send the chat request once the server is ready.
 ---@param run ryan.Run
----@param prompt string
+---@param params table what the request asks (`prompt` and `context`, or `regenerate`)
 ---@param opts table
 ---@param client vim.lsp.Client?
 ---@param err string?
-function Chat:_send(run, prompt, opts, client, err)
+function Chat:_send(run, params, opts, client, err)
   if run.stopped then
     return
   end
@@ -382,16 +418,12 @@ function Chat:_send(run, prompt, opts, client, err)
   rclient.watch(run.work_token, function(value)
     self:_on_work_done(run, value)
   end)
-  local params = {
-    prompt = prompt,
+  params = vim.tbl_extend("force", params, {
     sessionId = self.session_id,
     model = opts.model or config.options.model,
     partialResultToken = run.token,
     workDoneToken = run.work_token,
-  }
-  if opts.context and #opts.context > 0 then
-    params.context = opts.context
-  end
+  })
   local ok, id = rclient.request(client, protocol.method.chat, params, function(rerr, result)
     safely(self._on_response, self, run, rerr, result)
   end)
@@ -446,7 +478,7 @@ end)
 ---Render a stored session (the result of `ryan/session`).
 ---@param session table
 function Chat:render_session(session)
-  render.session(self.buffer, session)
+  self.branch_points = render.session(self.buffer, session)
 end
 
 ---The current chat, created if there is none.

@@ -128,14 +128,34 @@ end
 
 --- Headers ----------------------------------------------------------------------------------------
 
----Write the header of a user turn: `## You`, the prompt and the context it carries.
+---`‹ 2/3 ›`: where message `msg` stands among its versions (`siblings`, docs/protocol.md
+---"Regenerate and branches"); nil when it has no other version.
+---@param msg table a message of `ryan/session`
+---@return string?
+function M.version(msg)
+  local siblings = type(msg) == "table" and msg.siblings
+  if type(siblings) ~= "table" or #siblings < 2 then
+    return nil
+  end
+  for i, id in ipairs(siblings) do
+    if id == msg.id then
+      return ("‹ %d/%d ›"):format(i, #siblings)
+    end
+  end
+  return ("‹ ?/%d ›"):format(#siblings)
+end
+
+---Write the header of a user turn: `## You` (with its version, `‹ 2/3 ›`, when it has others), the
+---prompt and the context it carries.
 ---@param b ryan.chat.Buffer
 ---@param prompt string
 ---@param context table[]?
-function M.prompt(b, prompt, context)
+---@param version string?
+---@return integer row the header's row
+function M.prompt(b, prompt, context, version)
   b:ensure_blank_line()
   local srow = b:end_pos()
-  b:append("## You\n\n")
+  b:append(version and ("## You  " .. version .. "\n\n") or "## You\n\n")
   b:append(prompt)
   b:ensure_newline()
   b:highlight("RyanPrompt", srow, 0, srow, 6)
@@ -147,15 +167,17 @@ function M.prompt(b, prompt, context)
     b:append("\n")
     b:line("_context: " .. table.concat(labels, ", ") .. "_", "RyanMeta")
   end
+  return srow
 end
 
----Write `## Ryan`, the header of an answer.
+---Write `## Ryan`, the header of an answer (with its version, `‹ 2/3 ›`, when it has others).
 ---@param b ryan.chat.Buffer
+---@param version string?
 ---@return integer header extmark id (ryan.Answer.header_mark)
-function M.answer_header(b)
+function M.answer_header(b, version)
   b:ensure_blank_line()
   local row = b:end_pos()
-  b:append("## Ryan\n\n")
+  b:append(version and ("## Ryan  " .. version .. "\n\n") or "## Ryan\n\n")
   return b:set_mark(row, 0, { end_row = row, end_col = 7, hl_group = "RyanAnswer" })
 end
 
@@ -375,26 +397,102 @@ function M.finish(b, answer, result)
   end
 end
 
+--- Regenerated answers and changed files -----------------------------------------------------------
+
+---The line under the header of a regenerated answer (`:RyanRetry`), saying it is a new version of
+---the one above. Its extmark later shows the version (`regenerated_version`).
+---@param b ryan.chat.Buffer
+---@return integer mark extmark id on the line
+function M.regenerated(b)
+  b:ensure_newline()
+  local row = b:end_pos()
+  b:line("_(a new version of the answer above)_", "RyanMeta")
+  b:append("\n")
+  return b:set_mark(row, 0, {})
+end
+
+---Show `‹ 2/2 ›` after the line `regenerated` wrote.
+---@param b ryan.chat.Buffer
+---@param mark integer
+---@param version string
+function M.regenerated_version(b, mark, version)
+  local row = b:mark_row(mark)
+  if row then
+    pcall(b.set_mark, b, row, 0, {
+      id = mark,
+      virt_text = { { "  " .. version .. "  :RyanBranch prev|next", "RyanMeta" } },
+      virt_text_pos = "eol",
+    })
+  end
+end
+
+local CHANGE_HL = {
+  created = "RyanFileCreated",
+  modified = "RyanFileModified",
+  deleted = "RyanFileDeleted",
+}
+
+---The files a chat changed (its `checkpoint`, docs/protocol.md "Checkpoints, undo and redo"): one
+---line each, `` - `path` modified +3 −1 ``, under a line with the commands that review and undo them.
+---@param b ryan.chat.Buffer
+---@param checkpoint table
+function M.checkpoint(b, checkpoint)
+  local files = type(checkpoint) == "table" and type(checkpoint.files) == "table" and checkpoint.files or {}
+  if #files == 0 then
+    return
+  end
+  b:ensure_blank_line()
+  b:line(
+    ("_Changed %d file%s: :RyanReview to review, :RyanUndo to undo_"):format(#files, #files == 1 and "" or "s"),
+    "RyanMeta"
+  )
+  for _, f in ipairs(files) do
+    local head = ("- `%s` "):format(tostring(f.path or f.uri or "?"))
+    local change = tostring(f.change or "?")
+    b:ensure_newline()
+    local row = b:end_pos()
+    b:append(("%s%s +%d −%d"):format(head, change, tonumber(f.added) or 0, tonumber(f.removed) or 0))
+    b:highlight(CHANGE_HL[change] or "RyanMeta", row, #head, row, #head + #change)
+    b:append("\n")
+  end
+end
+
 --- A stored session -------------------------------------------------------------------------------
 
----Draw a stored session (the result of `ryan/session`) in place of what the buffer holds.
+---A message that has other versions, as drawn: `:RyanBranch` switches among them.
+---@class ryan.BranchPoint
+---@field mark integer extmark id on the message's header
+---@field id any the message's id
+---@field siblings any[] the ids of its versions, oldest first
+
+---Draw a stored session (the result of `ryan/session`: its active branch) in place of what the
+---buffer holds. A message with other versions shows `‹ 2/3 ›` in its header.
 ---@param b ryan.chat.Buffer
 ---@param session table
+---@return ryan.BranchPoint[] branch_points the messages with other versions, top to bottom
 function M.session(b, session)
   b:clear()
   if session.title and session.title ~= "" then
     b:line("# " .. session.title)
   end
+  local points = {} ---@type ryan.BranchPoint[]
+  local function point(msg, mark)
+    if M.version(msg) then
+      points[#points + 1] = { mark = mark, id = msg.id, siblings = msg.siblings }
+    end
+  end
   local answer = nil ---@type ryan.Answer?
   for _, msg in ipairs(session.messages or {}) do
     local role = msg.role
     if role == "user" then
-      M.prompt(b, msg.content or "")
+      local row = M.prompt(b, msg.content or "", nil, M.version(msg))
+      point(msg, b:set_mark(row, 0, {}))
       answer = nil
     elseif role == "assistant" then
       if not answer then
         answer = state.new_answer()
-        answer.header_mark = M.answer_header(b)
+        answer.header_mark = M.answer_header(b, M.version(msg))
+        point(msg, answer.header_mark)
       end
       if type(msg.thinking) == "string" and msg.thinking ~= "" then
         M.thinking(b, answer, msg.thinking)
@@ -420,6 +518,7 @@ function M.session(b, session)
       M.tool_result(b, answer, { callId = msg.toolCallId, status = status, output = msg.content, name = msg.toolName })
     end
   end
+  return points
 end
 
 --- Statuses outside the buffer --------------------------------------------------------------------

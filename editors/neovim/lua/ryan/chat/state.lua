@@ -29,6 +29,7 @@ local M = {}
 ---@field client vim.lsp.Client?
 ---@field request_id integer?
 ---@field stopped boolean
+---@field regenerated_mark integer? a `:RyanRetry` answer: the extmark of its "new version" line
 
 ---A stored answer to draw.
 ---@return ryan.Answer
