@@ -32,7 +32,7 @@ OVERWRITE, KEEP = "Overwrite", "Keep my changes"
 
 
 class ChatJournal:
-    """Notes one chat's writes in its checkpoint (the chat is its user message)."""
+    """Notes one chat's writes in its checkpoint (its own: a regenerated answer gets another one)."""
 
     def __init__(self, store: BackgroundStore, session_id: str, user_message: MessageRecord) -> None:
         self._store = store
@@ -43,9 +43,11 @@ class ChatJournal:
     async def before_write(self, path: Path, text: str | None) -> None:
         if self._message.id is None:
             await self._store.flush()  # the user message's append sets its id
-        assert self._message.id is not None
-        op = functools.partial(sql.record_before, session_id=self._session_id, message_id=self._message.id)
-        self.checkpoint_id = await self._store.run(lambda conn: op(conn, path=str(path), text=text))
+        message_id, checkpoint_id = self._message.id, self.checkpoint_id
+        assert message_id is not None
+        self.checkpoint_id = await self._store.run(
+            lambda conn: sql.record_before(conn, checkpoint_id, self._session_id, message_id, str(path), text)
+        )
 
     async def after_write(self, path: Path, text: str | None) -> None:
         checkpoint_id = self.checkpoint_id

@@ -41,16 +41,18 @@ class RestoreRecord:
 
 
 def record_before(
-    conn: sqlite3.Connection, session_id: str, message_id: int, path: str, text: str | None
+    conn: sqlite3.Connection,
+    checkpoint_id: int | None,
+    session_id: str,
+    message_id: int,
+    path: str,
+    text: str | None,
 ) -> int:
-    """Note `path`'s content before a chat's write, unless that chat's checkpoint has it already.
-
-    The first write of a chat makes its checkpoint, which ends what earlier restores could redo."""
+    """Note `path`'s content before a chat's write, unless the chat's checkpoint has it already; returns
+    the checkpoint's id. The first write of a chat (`checkpoint_id` None) makes its checkpoint, which ends
+    what earlier restores could redo."""
     with write_transaction(conn):
-        row = conn.execute(
-            "SELECT id FROM checkpoints WHERE session_id = ? AND message_id = ?", (session_id, message_id)
-        ).fetchone()
-        if row is None:
+        if checkpoint_id is None:
             conn.execute(
                 "UPDATE restores SET state = ? WHERE session_id = ? AND state = ?",
                 (FINAL, session_id, ACTIVE),
@@ -61,8 +63,6 @@ def record_before(
             )
             assert cursor.lastrowid is not None
             checkpoint_id = cursor.lastrowid
-        else:
-            checkpoint_id = row[0]
         conn.execute(
             "INSERT OR IGNORE INTO checkpoint_files (checkpoint_id, path, before, after) VALUES (?, ?, ?, ?)",
             (checkpoint_id, path, text, text),

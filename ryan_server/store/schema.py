@@ -83,8 +83,7 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
             id         INTEGER PRIMARY KEY AUTOINCREMENT,
             session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
             message_id INTEGER NOT NULL,
-            created_at TEXT NOT NULL,
-            UNIQUE (session_id, message_id)
+            created_at TEXT NOT NULL
         )"""
     )
     # before/after NULL: the file did not exist (before the chat / after it).

@@ -296,3 +296,27 @@ async def test_a_restore_killed_midway_leaves_no_file_half_written(
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_a_regenerated_answer_gets_its_own_checkpoint(
+    llm: FakeLLM, workspace: Path, tmp_path: Path
+) -> None:
+    client = await _client(llm, workspace, tmp_path, editor=False)
+    try:
+        llm.enqueue(
+            Reply([ToolCall("write_file", {"path": "a.txt", "content": "one\n"})]),
+            Reply([Text("wrote one")]),
+            Reply([ToolCall("write_file", {"path": "a.txt", "content": "two\n"})]),
+            Reply([Text("wrote two")]),
+        )
+        client.answers.extend(["Allow", "Allow"])  # type: ignore[attr-defined]
+        first = await Chat(client, {"prompt": "write a"}).result()
+        again = await Chat(client, {"sessionId": first["sessionId"], "regenerate": True}).result()
+        assert again["checkpoint"]["checkpointId"] != first["checkpoint"]["checkpointId"]
+        assert again["checkpoint"]["messageId"] == first["checkpoint"]["messageId"] == first["userMessageId"]
+        assert again["checkpoint"]["files"][0]["change"] == "modified"
+        await request(client, "ryan/restore", {"checkpointId": again["checkpoint"]["checkpointId"]})
+        assert (workspace / "a.txt").read_text() == "one\n"
+    finally:
+        await client.shutdown_session()
+        await client.stop()
