@@ -92,6 +92,7 @@ class RyanServer(LanguageServer):
         self._engine: ChatEngine | None = None
         self.setting_errors: list[str] = []  # the last settings' rejected keys, for ryan/status
         self._closing: asyncio.Task[None] | None = None  # the engine stopping after `shutdown`
+        self.chats: set[asyncio.Task[Any]] = set()  # the running ryan/chat requests
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -169,10 +170,19 @@ class RyanServer(LanguageServer):
         return ToolRegistry.for_settings(self.workspace_roots(), settings, editor)
 
     def begin_close(self) -> None:
-        """Start stopping what the engine started (MCP servers, the built-in model) and closing history."""
+        """Stop the running chats (what they received stays, marked interrupted), then what the engine
+        started (MCP servers, the built-in model), and close history."""
         if self._engine is not None:
             engine, self._engine = self._engine, None
-            self._closing = asyncio.get_running_loop().create_task(engine.aclose())
+            chats = list(self.chats)
+            for chat in chats:
+                chat.cancel()
+
+            async def close() -> None:
+                await asyncio.gather(*chats, return_exceptions=True)
+                await engine.aclose()
+
+            self._closing = asyncio.get_running_loop().create_task(close())
 
     def workspace_roots(self) -> list[Path]:
         try:

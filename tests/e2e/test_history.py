@@ -99,6 +99,27 @@ async def test_sigkill_mid_answer_keeps_partial_marked_interrupted(
         assert answer["content"].startswith("w0 w1 ")
 
 
+async def test_shutdown_during_an_answer_stops_it_and_keeps_what_arrived(
+    llm: FakeLLM, workspace: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.sqlite3"
+    llm.enqueue(Reply([Text("abc "), Text("def")], delay=0.01, stall_after=1, stall_seconds=30.0))
+    async with server(llm, workspace, history) as client:
+        chat = Chat(client, {"prompt": "tell a long story"})
+        await chat.wait_for(lambda: chat.text() == "abc ")
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(client.shutdown_async(None), 5)
+        client.exit(None)
+        assert client._server is not None
+        assert await asyncio.wait_for(client._server.wait(), 5) == 0
+        assert asyncio.get_running_loop().time() - started < 3, "the stalled answer did not hold up the exit"
+    async with server(llm, workspace, history) as client:
+        (session,) = (await request(client, "ryan/sessions"))["sessions"]
+        transcript = await request(client, "ryan/session", {"sessionId": session["sessionId"]})
+        answer = transcript["messages"][-1]
+        assert (answer["role"], answer["content"], answer["status"]) == ("assistant", "abc ", "interrupted")
+
+
 async def test_corrupt_database_warns_and_works(llm: FakeLLM, workspace: Path, tmp_path: Path) -> None:
     history = tmp_path / "history.sqlite3"
     history.write_bytes(os.urandom(8192))

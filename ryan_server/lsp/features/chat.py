@@ -25,6 +25,9 @@ def register(server: RyanServer) -> None:
         request = validate(ChatParams, params, CHAT)
         sink = LspSink(ls, request.partial_result_token, request.work_done_token)
         outcome = "failed"
+        task = asyncio.current_task()
+        assert task is not None
+        ls.chats.add(task)
         try:
             result = await ls.engine.chat(request.chat_input(), sink, LspEditor(ls))
             outcome = "done"
@@ -34,5 +37,6 @@ def register(server: RyanServer) -> None:
             log.info("chat cancelled")
             raise
         finally:
+            ls.chats.discard(task)
             sink.end(outcome)
             ls.check_store()
