@@ -31,9 +31,9 @@ KINDS: dict[str, ToolKind] = {
     "search_files": "search",
     "write_file": "edit",
     "edit_file": "edit",
+    "delete_file": "delete",
     "run_command": "execute",
 }
-WRITES = ("write_file", "edit_file")
 TITLE_LIMIT = 80
 
 
@@ -92,6 +92,8 @@ def title(name: str, arguments: dict[str, Any], server: str | None = None, tool:
         return f"Write {where}"
     if name == "edit_file":
         return f"Edit {where}"
+    if name == "delete_file":
+        return f"Delete {where}"
     if name == "run_command":
         return f"Run `{_short(arguments.get('command', ''))}`"
     return name

@@ -187,3 +187,18 @@ async def test_tools_read_the_clients_unsaved_buffer(tmp_path: Path, workspace: 
     assert "in_buffer = 1" in read["content"][-1].content.text
     assert client.writes == [(str(path), "edited = 1\n")]
     assert edit["content"][0].old_text == "in_buffer = 1\n"
+
+
+async def test_a_delete_is_asked_as_a_delete_and_happens_on_disk(
+    tmp_path: Path, workspace: Path, llm: FakeLLM
+) -> None:
+    (workspace / "old.txt").write_text("bye\n")
+    llm.enqueue(Reply([ToolCall("delete_file", {"path": "old.txt"})]), Reply([Text("deleted")]))
+    client = RecordingClient(answers=["allow_once"])
+    async with run_agent(tmp_path, workspace, llm, client=client) as agent:
+        session = await agent.new_session()
+        assert (await agent.prompt(session, "delete old.txt")).stop_reason == "end_turn"
+    assert not (workspace / "old.txt").exists()
+    (call,) = client.calls().values()
+    assert (call["start"].kind, call["start"].title) == ("delete", "Delete old.txt")
+    assert call["statuses"] == ["pending", "in_progress", "completed"]
