@@ -7,9 +7,14 @@
  * reaches the DOM as markdown-it output (raw HTML escaped) or as text.
  */
 
+import { el } from './dom.js';
 import { IncrementalMarkdown, createMarkdown, domSink } from './render.js';
-import { contextMeter, diffLineKind, toolArgsText, toolCount, toolLabel, toolTarget } from '../src/messages';
-import { AnsiStripper, OUTPUT_LIMIT, OutputTail, commandEnd, sizeText, stripAnsi } from '../src/output';
+import { contextMeter, toolCount } from '../src/messages';
+import { STATUS_LABEL, appendOutput, approvalCard, initCards, liveOutput, setToolResult, settleApproval, toolCard } from './cards.js';
+import { branchOf } from '../src/review';
+import {
+  branchNav, initReview, markLastAnswer, restoreDone, reviewBlock, reviewFor, setActionsBusy, setCheckpointStates, turnActions,
+} from './review.js';
 
 /** @typedef {import('../src/protocol').ToWebview} ToWebview */
 /** @typedef {import('../src/protocol').FromWebview} FromWebview */
@@ -19,6 +24,8 @@ import { AnsiStripper, OUTPUT_LIMIT, OutputTail, commandEnd, sizeText, stripAnsi
 /** @typedef {import('../src/protocol').SessionSummary} SessionSummary */
 /** @typedef {import('../src/protocol').ContextUse} ContextUse */
 /** @typedef {import('../src/protocol').McpServerStatus} McpServerStatus */
+/** @typedef {import('../src/protocol').TurnReview} TurnReview */
+/** @typedef {import('../src/protocol').Branch} Branch */
 
 /**
  * @typedef {object} VsCodeApi
@@ -31,26 +38,13 @@ import { AnsiStripper, OUTPUT_LIMIT, OutputTail, commandEnd, sizeText, stripAnsi
 // @ts-expect-error -- provided by the webview host
 const vscode = acquireVsCodeApi();
 const md = createMarkdown();
+initReview((m) => vscode.postMessage(m), () => busy);
 
 /** @type {PanelState} */
 let state = vscode.getState() || {};
 function saveState(/** @type {Partial<PanelState>} */ patch) {
   state = { ...state, ...patch };
   vscode.setState(state);
-}
-
-/**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string} [className]
- * @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 // ---- layout -------------------------------------------------------------------------------------
@@ -104,19 +98,8 @@ app.append(header, mcpList, banners, sessionsPanel, messages, footer);
  * @property {IncrementalMarkdown | undefined} markdown the open markdown segment
  * @property {HTMLElement | undefined} thinking the open thinking text
  * @property {Map<string, HTMLElement>} cards tool cards by callId
- * @property {Map<string, LiveOutput>} outputs the live output blocks of running commands, by callId
+ * @property {Map<string, import('./cards.js').LiveOutput>} outputs the live output blocks of running commands, by callId
  * @property {HTMLElement} progress the server's status (`waiting for the model… 3 s`) until text arrives
- */
-
-/**
- * @typedef {object} LiveOutput a running command's output in its tool card
- * @property {HTMLElement} pre the output, a text node per piece (as `tail` keeps them)
- * @property {HTMLElement} note says how much earlier output was cut
- * @property {AnsiStripper} ansi
- * @property {OutputTail} tail
- * @property {boolean} stick whether it follows new output (the user has not scrolled up)
- * @property {number} lastTop its scrollTop at the last scroll event, to tell the user scrolling up
- * @property {boolean} queued a scroll to the bottom is queued for the next frame
  */
 
 /** @type {Map<string, Turn>} */
@@ -139,6 +122,14 @@ function scrollToEnd() {
     messages.scrollTop = messages.scrollHeight;
   });
 }
+initCards({
+  post: (m) => vscode.postMessage(m),
+  scrollToEnd,
+  follow: () => {
+    stickToBottom = true;
+    scrollToEnd();
+  },
+});
 
 function addUser(/** @type {string} */ text, /** @type {{label: string}[]} */ context) {
   empty.remove();
@@ -152,6 +143,25 @@ function addUser(/** @type {string} */ text, /** @type {{label: string}[]} */ co
   messages.append(m);
   stickToBottom = true;
   scrollToEnd();
+  return m;
+}
+
+/** The question an answer's element answers (the element just before it), if any. */
+function userBefore(/** @type {HTMLElement} */ answer) {
+  const p = /** @type {HTMLElement | null} */ (answer.previousElementSibling);
+  return p && p.classList.contains('user') ? p : undefined;
+}
+
+/**
+ * Shows a message's `‹ 2/3 ›` switcher in `container` when it has other versions (replacing any there).
+ * @param {HTMLElement} container @param {Branch | undefined} branch @param {string} what @param {boolean} [first]
+ */
+function setBranchNav(container, branch, what, first = false) {
+  container.querySelector(':scope > .branch-nav')?.remove();
+  if (!branch || branch.siblings.length < 2) return;
+  const nav = branchNav(branch, what);
+  if (first) container.prepend(nav);
+  else container.append(nav);
 }
 
 /** @returns {Turn} */
@@ -232,150 +242,6 @@ function appendThinking(/** @type {Turn} */ turn, /** @type {string} */ text) {
   // Text nodes only: reasoning is shown verbatim and cannot become markup.
   turn.thinking.append(document.createTextNode(text));
   scrollToEnd();
-}
-
-const STATUS_LABEL = /** @type {Record<string, string>} */ ({ running: 'running…', ok: 'done', error: 'failed', denied: 'denied' });
-
-/**
- * @param {HTMLElement} parent
- * @param {{callId: string, name: string, arguments: unknown, status: string, output?: string, server?: string, tool?: string}} call
- */
-function toolCard(parent, call) {
-  const card = el('details', `tool-card status-${call.status}`);
-  card.dataset.callId = call.callId;
-  card.dataset.name = call.name;
-  const summary = el('summary');
-  // An MCP server's tool shows as "server › tool"; its full name (mcp__server__tool) on hover.
-  const name = el('span', 'tool-name', toolLabel(call));
-  name.title = call.name;
-  // The file, pattern or command (run_command) it works on; the whole of it on hover.
-  const target = el('span', 'tool-path', toolTarget(call.name, call.arguments));
-  target.title = target.textContent || '';
-  summary.append(name, target, el('span', 'tool-status', STATUS_LABEL[call.status] || call.status));
-  const args = el('pre', 'tool-args', toolArgsText(call.name, call.arguments));
-  const out = el('pre', 'tool-output', call.output || '');
-  card.append(summary, args, out);
-  parent.append(card);
-  scrollToEnd();
-  return card;
-}
-
-/**
- * A tool's result in its card. A command's card says how it ended (`exit code 1`, `stopped`) from its
- * result's last line; its live output stays, and the result (the same output) is not repeated below it.
- */
-function setToolResult(/** @type {HTMLElement} */ card, /** @type {string} */ status, /** @type {string} */ output) {
-  const command = card.dataset.name === 'run_command';
-  const end = command && status === 'ok' ? commandEnd(output) : undefined;
-  card.className = `tool-card status-${status}${end && !end.success ? ' exit-failed' : ''}`;
-  const s = /** @type {HTMLElement | null} */ (card.querySelector('.tool-status'));
-  if (s) {
-    s.textContent = end ? end.label : STATUS_LABEL[status] || status;
-    s.title = end ? end.detail : '';
-  }
-  const o = card.querySelector('.tool-output');
-  const live = card.querySelector('.tool-live');
-  if (o) o.textContent = live && status === 'ok' ? '' : command ? stripAnsi(output) : output;
-}
-
-/** The live output block of a running command's card, made (and the card opened) on its first output. */
-function liveOutput(/** @type {Turn} */ turn, /** @type {HTMLElement} */ card, /** @type {string} */ callId) {
-  const known = turn.outputs.get(callId);
-  if (known) return known;
-  const note = el('div', 'tool-live-cut');
-  note.hidden = true;
-  const pre = el('pre', 'tool-live');
-  pre.setAttribute('aria-label', 'Output');
-  card.insertBefore(note, card.querySelector('.tool-output'));
-  card.insertBefore(pre, card.querySelector('.tool-output'));
-  /** @type {LiveOutput} */
-  const live = { pre, note, ansi: new AnsiStripper(), tail: new OutputTail(), stick: true, lastTop: 0, queued: false };
-  // Following stops when the user scrolls up and starts again when they are back at the end. Output
-  // that arrived before a scroll event is handled must not count as scrolling up: only a move up does.
-  pre.addEventListener('scroll', () => {
-    const top = pre.scrollTop;
-    if (pre.scrollHeight - top - pre.clientHeight < 24) live.stick = true;
-    else if (top < live.lastTop) live.stick = false;
-    live.lastTop = top;
-  });
-  /** @type {HTMLDetailsElement} */ (card).open = true;
-  turn.outputs.set(callId, live);
-  return live;
-}
-
-/**
- * Appends a piece of a command's output, as text: escape sequences removed, only the last
- * OUTPUT_LIMIT characters kept (the note says how much was cut), following the end unless the
- * user scrolled up.
- */
-function appendOutput(/** @type {LiveOutput} */ live, /** @type {string} */ piece) {
-  const text = live.ansi.push(piece);
-  if (!text) return;
-  const change = live.tail.push(text);
-  live.pre.append(document.createTextNode(text));
-  for (let i = 0; i < change.drop; i++) live.pre.firstChild?.remove();
-  const first = /** @type {Text | null} */ (live.pre.firstChild);
-  if (change.first !== undefined && first) first.data = change.first;
-  if (live.tail.cut) {
-    live.note.hidden = false;
-    live.note.textContent =
-      `Earlier output was cut: ${sizeText(live.tail.cut)} not shown (the panel keeps the last ${sizeText(OUTPUT_LIMIT)}).`;
-  }
-  if (live.stick && !live.queued) {
-    live.queued = true;
-    requestAnimationFrame(() => {
-      live.queued = false;
-      if (!live.stick) return;
-      live.pre.scrollTop = live.pre.scrollHeight;
-      live.lastTop = live.pre.scrollTop;
-    });
-  }
-  scrollToEnd();
-}
-
-/**
- * An approval card: the server's question, a write's diff (text only, a line each, coloured by
- * kind) and a button per action. A click answers at once; `settleApproval` disables it.
- * @param {HTMLElement} parent
- * @param {{approvalId: string, question: string, diff: string, actions: string[]}} a
- */
-function approvalCard(parent, a) {
-  const card = el('div', 'approval-card pending');
-  card.dataset.approvalId = a.approvalId;
-  card.setAttribute('role', 'group');
-  card.setAttribute('aria-label', 'Approval');
-  card.append(el('div', 'approval-question', a.question));
-  if (a.diff) {
-    const pre = el('pre', 'approval-diff');
-    for (const line of a.diff.split('\n')) pre.append(el('span', `diff-line diff-${diffLineKind(line)}`, `${line}\n`));
-    card.append(pre);
-  }
-  const row = el('div', 'approval-actions');
-  for (const action of a.actions) {
-    const b = el('button', `approval-action${action === 'Deny' ? ' deny' : ''}`, action);
-    b.type = 'button';
-    b.addEventListener('click', () => {
-      if (!card.classList.contains('pending')) return;
-      vscode.postMessage({ type: 'approve', approvalId: a.approvalId, action });
-      settleApproval(card, action);
-    });
-    row.append(b);
-  }
-  card.append(row, el('div', 'approval-outcome'));
-  parent.append(card);
-  stickToBottom = true;
-  scrollToEnd();
-  return card;
-}
-
-/** Marks an approval card answered (`choice`) or no longer asked, and disables its buttons. */
-function settleApproval(/** @type {HTMLElement} */ card, /** @type {string | undefined} */ choice) {
-  if (!card.classList.contains('pending')) return;
-  card.classList.remove('pending');
-  card.classList.add(choice ? 'answered' : 'abandoned');
-  for (const b of card.querySelectorAll('button')) b.disabled = true;
-  const outcome = card.querySelector('.approval-outcome');
-  if (outcome) outcome.textContent = choice ? `Answered: ${choice}` : 'No longer asked: the chat stopped.';
 }
 
 function endTurn(/** @type {Turn} */ turn, /** @type {string} */ meta, /** @type {string} */ cls) {
@@ -490,8 +356,10 @@ function showSessions(/** @type {SessionSummary[]} */ sessions) {
 }
 
 /** Redraws a stored session. */
-function showSession(/** @type {SessionResult} */ session) {
+function showSession(/** @type {SessionResult} */ session, /** @type {TurnReview[]} */ reviews = []) {
   clearTranscript();
+  /** @type {Map<string, HTMLElement>} */
+  const users = new Map();
   saveState({ sessionId: session.sessionId });
   /** @type {Map<string, HTMLElement>} */
   const cards = new Map();
@@ -501,7 +369,12 @@ function showSession(/** @type {SessionResult} */ session) {
   let body;
   for (const m of session.messages || []) {
     if (m.role === 'user') {
-      addUser(m.content || '', []);
+      const user = addUser(m.content || '', []);
+      if (m.id !== undefined) {
+        user.dataset.messageId = String(m.id);
+        users.set(String(m.id), user);
+      }
+      setBranchNav(user, branchOf(m), 'message');
       body = undefined;
     } else if (m.role === 'assistant') {
       if (!body) {
@@ -510,6 +383,9 @@ function showSession(/** @type {SessionResult} */ session) {
         body = el('div', 'msg-body');
         root.append(body);
         messages.append(root);
+        // The first message of an answer is where a regenerated answer branches off.
+        const branch = branchOf(m);
+        if (branch) setBranchNav(turnActions(root), branch, 'answer');
       }
       if (m.thinking) {
         const d = el('details', 'thinking');
@@ -534,6 +410,17 @@ function showSession(/** @type {SessionResult} */ session) {
       if (card) setToolResult(card, m.status && m.status in STATUS_LABEL ? m.status : 'ok', m.content || '');
     }
   }
+  for (const r of reviews) {
+    const user = users.get(String(r.messageId));
+    if (!user) continue;
+    let answer = /** @type {HTMLElement | null} */ (user.nextElementSibling);
+    if (!answer || !answer.classList.contains('assistant')) {
+      answer = el('div', 'msg assistant');
+      user.after(answer);
+    }
+    answer.insertBefore(reviewBlock(r.checkpoint), answer.querySelector(':scope > .turn-actions'));
+  }
+  markLastAnswer(messages);
   stickToBottom = true;
   scrollToEnd();
 }
@@ -545,6 +432,7 @@ function setBusy(/** @type {boolean} */ b) {
   sendButton.textContent = b ? 'Stop' : 'Send';
   sendButton.classList.toggle('stop', b);
   sendButton.title = b ? 'Stop the answer' : 'Send';
+  setActionsBusy(messages, b);
 }
 
 function send() {
@@ -663,6 +551,12 @@ function handle(m) {
       break;
     }
     case 'approval': {
+      // An Undo's question about files changed by hand goes to the turn whose Undo was pressed.
+      const box = m.checkpointId !== undefined ? reviewFor(messages, m.checkpointId) : undefined;
+      if (box) {
+        approvalCard(box, m);
+        break;
+      }
       const t = turnFor(m.requestId);
       closeSegments(t);
       approvalCard(t.body, m);
@@ -679,15 +573,50 @@ function handle(m) {
       const t = turnFor(m.requestId);
       endTurn(t, m.summary, 'done');
       if (m.context) showContext(t, m.context);
+      const user = userBefore(t.root);
+      if (user && m.userMessageId !== undefined) user.dataset.messageId = String(m.userMessageId);
+      if (m.checkpoint) t.root.insertBefore(reviewBlock(m.checkpoint), t.status);
+      markLastAnswer(messages);
       saveState({ sessionId: m.sessionId });
       break;
     }
     case 'cancelled':
       endTurn(turnFor(m.requestId), 'Stopped.', 'cancelled');
+      markLastAnswer(messages);
       break;
     case 'error':
-      if (m.requestId) endTurn(turnFor(m.requestId), 'Failed.', 'failed');
+      if (m.requestId) {
+        endTurn(turnFor(m.requestId), 'Failed.', 'failed');
+        markLastAnswer(messages);
+      }
       showError(m.error);
+      break;
+    case 'regenerating': {
+      // The new answer takes the last one's place; the earlier one stays a version (‹ 1/2 ›).
+      const asked = messages.querySelectorAll('.msg.user');
+      const last = asked[asked.length - 1];
+      while (last && last.nextSibling) last.nextSibling.remove();
+      clearErrors();
+      addTurn(m.requestId);
+      stickToBottom = true;
+      break;
+    }
+    case 'branches': {
+      const t = turns.get(m.requestId);
+      if (!t) break;
+      const user = userBefore(t.root);
+      if (user && m.user) {
+        user.dataset.messageId = String(m.user.id);
+        setBranchNav(user, m.user, 'message');
+      }
+      if (m.answer && m.answer.siblings.length > 1) setBranchNav(turnActions(t.root), m.answer, 'answer', true);
+      break;
+    }
+    case 'checkpointState':
+      setCheckpointStates(messages, m.checkpoints);
+      break;
+    case 'restoreDone':
+      restoreDone(messages, m);
       break;
     case 'busy':
       setBusy(m.busy);
@@ -715,7 +644,7 @@ function handle(m) {
       showSessions(m.sessions);
       break;
     case 'session':
-      showSession(m.session);
+      showSession(m.session, m.reviews);
       break;
     case 'clear':
       clearTranscript();

@@ -6,24 +6,25 @@
  * `{type}`-tagged (see protocol.ts).
  */
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { CancellationToken } from 'vscode-languageclient/node';
+import { ApprovalCards } from './approvals';
+import { streamChat } from './chatRun';
+import { CheckpointReview } from './checkpoints';
 import { Approval, RyanClient } from './client';
+import { confirmDeleteSession, copyText, insertAtCursor, openLink, selectionContext } from './editorActions';
 import { DisposableLike, disposeWith } from './lifetime';
+import { errorToInfo } from './messages';
 import {
-  contextLabel, contextUse, errorToInfo, eventToMessage, isCancellation, mcpServers, mcpSettling, summarize,
-  workDoneToMessage,
-} from './messages';
-import {
-  ContextEntry, FromWebview, Method, ModelsResult, SessionResult, SessionsResult, StatusResult, ToWebview,
+  ChatParams, ContextEntry, FromWebview, MessageId, Method, ModelsResult, SessionResult, SessionsResult, ToWebview,
 } from './protocol';
+import { panelHtml } from './panelHtml';
+import { lastTurnBranches } from './review';
+import { StatusPoller } from './statusPoller';
 
 const SESSION_KEY = 'ryan.sessionId';
 const MODEL_KEY = 'ryan.model';
-/** While an MCP server is starting, `ryan/status` is asked again this often, at most STATUS_POLLS times. */
-const STATUS_POLL_MS = 1000;
-const STATUS_POLLS = 60;
 
 export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewType = 'ryan.chatView';
@@ -38,11 +39,12 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private model: string | undefined;
   private context: { entry: ContextEntry; label: string }[] = [];
   private running: { requestId: string; cts: vscode.CancellationTokenSource } | undefined;
-  /** the next `ryan/status` while MCP servers are starting, and how many were asked in a row */
-  private statusTimer: ReturnType<typeof setTimeout> | undefined;
-  private statusPolls = 0;
-  /** the approval cards waiting for an answer: each settles its server request (undefined: none) */
-  private approvals = new Map<string, (choice: string | undefined) => void>();
+  /** shows the MCP servers of `ryan/status`, asking again while one is starting */
+  private readonly status: StatusPoller;
+  /** the approval cards waiting for an answer */
+  private readonly approvals: ApprovalCards;
+  /** the changed files of turns: the diff editor, Undo and Redo */
+  private readonly review: CheckpointReview;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -56,14 +58,19 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         this.post({ type: 'server', state: e.state, message: e.message });
         if (e.state === 'running') {
           void this.refreshModels();
-          void this.refreshStatus();
+          void this.status.refresh();
         } else if (e.state === 'stopped') {
           this.post({ type: 'mcp', servers: [] });
         }
       }),
       // New settings may start, stop or restart MCP servers.
-      client.onDidSendSettings(() => void this.refreshStatus()),
+      client.onDidSendSettings(() => void this.status.refresh()),
     );
+    const post = (m: ToWebview) => this.post(m);
+    this.review = new CheckpointReview(client, post);
+    this.status = new StatusPoller(client, post);
+    this.approvals = new ApprovalCards(post);
+    this.disposables.push(this.review);
     client.approver = (approval, token) => this.approve(approval, token);
   }
 
@@ -77,7 +84,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), vscode.Uri.joinPath(this.extensionUri, 'dist')],
     };
-    webview.html = this.html(webview);
+    webview.html = panelHtml(webview, this.extensionUri);
     // Each resolve (first show, view moved, window reload) registers these anew: they go with the
     // view, not with the extension.
     this.viewListeners = disposeWith(view, [webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m))], () => {
@@ -85,7 +92,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         this.view = undefined;
         this.ready = false;
         // Its cards are gone with it: nothing can answer them now.
-        this.settleApprovals();
+        this.approvals.settleAll();
       }
     });
   }
@@ -99,35 +106,6 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
-  private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      // No 'unsafe-inline': the panel styles only through chat.css classes (markdown-it's table
-      // alignment included, see media/render.js), never through style attributes. VS Code's theme
-      // variables and default styles are put in before this policy applies.
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('media', 'chat.css')}">
-<title>Ryan</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${asset('dist', 'webview.js')}"></script>
-</body>
-</html>`;
-  }
-
   private post(message: ToWebview): void {
     if (!this.view || !this.ready) {
       this.queue.push(message);
@@ -137,7 +115,6 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   }
 
   // ---- messages from the webview ----------------------------------------------------------------
-
   private async onMessage(m: FromWebview): Promise<void> {
     switch (m.type) {
       case 'ready':
@@ -153,7 +130,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         if (this.client.running) {
           this.post({ type: 'server', state: 'running' });
           void this.refreshModels();
-          void this.refreshStatus();
+          void this.status.refresh();
         } else {
           // Start the server with the view; a failure shows in the panel through onDidChangeState.
           this.client.start().catch(() => undefined);
@@ -169,7 +146,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         this.newSession();
         return;
       case 'requestModels':
-        await Promise.all([this.refreshModels(), this.refreshStatus()]);
+        await Promise.all([this.refreshModels(), this.status.refresh()]);
         return;
       case 'pickModel':
         await this.setModel(m.model);
@@ -188,17 +165,29 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
         this.post({ type: 'context', items: [] });
         return;
       case 'copy':
-        await vscode.env.clipboard.writeText(m.text);
-        void vscode.window.setStatusBarMessage('Ryan: copied', 1500);
+        await copyText(m.text);
         return;
       case 'insert':
-        await this.insertAtCursor(m.text);
+        await insertAtCursor(m.text);
         return;
       case 'openLink':
-        if (/^(https?:|mailto:)/i.test(m.href)) await vscode.env.openExternal(vscode.Uri.parse(m.href));
+        await openLink(m.href);
         return;
       case 'approve':
-        this.approvals.get(m.approvalId)?.(m.action);
+        this.approvals.answer(m.approvalId, m.action);
+        return;
+      case 'regenerate':
+        await this.regenerate();
+        return;
+      case 'switchBranch':
+        await this.switchBranch(m.messageId);
+        return;
+      case 'openDiff':
+        await this.review.openDiff(m.checkpointId, m.path);
+        return;
+      case 'restore':
+      case 'redo':
+        await this.review.run(m.type, m.checkpointId, this.sessionId, !!this.running);
         return;
       case 'dismissError':
         return;
@@ -207,73 +196,58 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   // ---- the chat ---------------------------------------------------------------------------------
 
-  get busy(): boolean {
-    return !!this.running;
-  }
-
   /** Sends `prompt` (with any attached context) as the next message of the current session. */
   async ask(prompt: string): Promise<void> {
     prompt = prompt.trim();
-    if (!prompt) return;
-    if (this.running) {
-      this.post({
-        type: 'error',
-        error: { title: 'A chat is running', message: 'Wait for the answer or press Stop before asking again.' },
-      });
-      return;
+    if (!prompt || this.refuseWhileRunning()) return;
+    const context = this.context;
+    this.context = [];
+    this.post({ type: 'context', items: [] });
+    await this.runChat(
+      { prompt, sessionId: this.sessionId, model: this.model, context: context.length ? context.map((c) => c.entry) : undefined },
+      (requestId) => ({ type: 'userMessage', requestId, text: prompt, context: context.map((c) => ({ label: c.label })) }),
+    );
+  }
+
+  /** Answers the session's last user message again; the new answer replaces the last one in view. */
+  async regenerate(): Promise<void> {
+    const sessionId = this.sessionId;
+    if (!sessionId || this.refuseWhileRunning()) return;
+    const requestId = await this.runChat({ sessionId, regenerate: true, model: this.model }, (id) => ({ type: 'regenerating', requestId: id }));
+    // The answer is now one of several versions: the ids and the ‹ 2/2 › switcher come from the session.
+    try {
+      const session = await this.client.request<SessionResult>(Method.session, { sessionId });
+      this.post({ type: 'branches', requestId, ...lastTurnBranches(session) });
+    } catch {
+      // the switcher shows when the session is next opened
     }
+  }
+
+  private refuseWhileRunning(): boolean {
+    if (!this.running) return false;
+    this.post({ type: 'error', error: { title: 'A chat is running', message: 'Wait for the answer or press Stop before asking again.' } });
+    return true;
+  }
+
+  /** Runs one `ryan/chat`, streaming it into a turn that `opening` starts; resolves with its request id. */
+  private async runChat(params: Omit<ChatParams, 'partialResultToken' | 'workDoneToken'>, opening: (requestId: string) => ToWebview): Promise<string> {
     const requestId = randomUUID();
     const cts = new vscode.CancellationTokenSource();
     this.running = { requestId, cts };
-    const context = this.context;
-    this.context = [];
     this.setBusy(true);
-    this.post({ type: 'context', items: [] });
-    this.post({ type: 'userMessage', requestId, text: prompt, context: context.map((c) => ({ label: c.label })) });
+    this.post(opening(requestId));
     try {
-      const result = await this.client.chat(
-        {
-          prompt,
-          sessionId: this.sessionId,
-          model: this.model,
-          context: context.length ? context.map((c) => c.entry) : undefined,
-        },
-        (value) => {
-          const msg = eventToMessage(requestId, value);
-          if (!msg) return;
-          if (msg.type === 'start' && msg.sessionId) this.rememberSession(msg.sessionId);
-          this.post(msg);
-        },
-        cts.token,
-        (value) => {
-          const msg = workDoneToMessage(requestId, value);
-          if (msg) this.post(msg);
-        },
-      );
-      if (result.sessionId) this.rememberSession(result.sessionId);
-      this.post({
-        type: 'done',
-        requestId,
-        stopReason: result.stopReason,
-        model: result.model,
-        sessionId: result.sessionId,
-        summary: summarize(result),
-        context: contextUse(result.usage),
-      });
-    } catch (err) {
-      if (isCancellation(err) || cts.token.isCancellationRequested) {
-        this.post({ type: 'cancelled', requestId });
-      } else {
-        this.post({ type: 'error', requestId, error: errorToInfo(err) });
-      }
+      const result = await streamChat(this.client, params, requestId, cts.token, (m) => this.post(m), (id) => this.rememberSession(id));
+      if (result?.checkpoint) this.review.note([result.checkpoint]);
     } finally {
       cts.dispose();
       this.running = undefined;
-      this.settleApprovals();
+      this.approvals.settleAll();
       this.setBusy(false);
       // A chat may have started (or crashed) an MCP server.
-      void this.refreshStatus();
+      void this.status.refresh();
     }
+    return requestId;
   }
 
   stop(): void {
@@ -281,31 +255,15 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   }
 
   /**
-   * Asks an approval as a card in the running turn, resolving with the chosen action; undefined
-   * (no card) when the panel is not visible or no chat of its runs: the client then shows a notification.
-   * A request the server cancels (the chat was stopped) settles with no action and its card is disabled.
+   * Asks as a card: a chat's approval in its turn, an Undo's or Redo's question in the turn it came from.
+   * Undefined (no card) when the panel is hidden or nothing of its runs: the client then shows a notification.
    */
   approve(approval: Approval, token: CancellationToken): Promise<string | undefined> | undefined {
-    const running = this.running;
-    if (!running || !this.view?.visible || !this.ready) return undefined;
-    if (token.isCancellationRequested) return Promise.resolve(undefined);
-    const approvalId = randomUUID();
-    return new Promise((resolve) => {
-      const settle = (choice: string | undefined) => {
-        if (!this.approvals.delete(approvalId)) return;
-        sub.dispose();
-        this.post({ type: 'approvalDone', approvalId, choice });
-        resolve(choice);
-      };
-      this.approvals.set(approvalId, settle);
-      const sub = token.onCancellationRequested(() => settle(undefined));
-      this.post({ type: 'approval', requestId: running.requestId, approvalId, ...approval });
-    });
-  }
-
-  /** Settles every waiting approval with no action (the chat ended, or the view went away). */
-  private settleApprovals(): void {
-    for (const settle of [...this.approvals.values()]) settle(undefined);
+    const where = this.running
+      ? { requestId: this.running.requestId }
+      : this.review.active !== undefined ? { requestId: '', checkpointId: this.review.active } : undefined;
+    if (!where || !this.view?.visible || !this.ready) return undefined;
+    return this.approvals.ask(where, approval, token);
   }
 
   newSession(): void {
@@ -316,22 +274,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   /** Attaches the active editor's selection (or its whole text) to the next question. */
   attachSelection(): boolean {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return false;
-    const doc = editor.document;
-    const sel = editor.selection;
-    const range = sel.isEmpty ? new vscode.Range(0, 0, doc.lineCount, 0) : new vscode.Range(sel.start, sel.end);
-    const entry: ContextEntry = {
-      uri: doc.uri.toString(),
-      range: {
-        start: { line: range.start.line, character: range.start.character },
-        end: { line: range.end.line, character: range.end.character },
-      },
-      text: doc.getText(range),
-    };
-    const label = contextLabel(entry, doc.isUntitled ? doc.uri.path : vscode.workspace.asRelativePath(doc.uri));
-    this.context = [...this.context.filter((c) => c.label !== label), { entry, label }];
-    this.post({ type: 'context', items: this.context.map((c) => ({ label: c.label })) });
+    const c = selectionContext();
+    if (!c) return false;
+    this.context = [...this.context.filter((x) => x.label !== c.label), c];
+    this.post({ type: 'context', items: this.context.map((x) => ({ label: x.label })) });
     return true;
   }
 
@@ -351,13 +297,18 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   // ---- models and sessions ----------------------------------------------------------------------
 
-  async listModels(): Promise<ModelsResult | undefined> {
+  /** A request whose failure shows as the panel's error banner (undefined then). */
+  private async fetch<R>(method: string): Promise<R | undefined> {
     try {
-      return await this.client.request<ModelsResult>(Method.models, {});
+      return await this.client.request<R>(method, {});
     } catch (err) {
       this.post({ type: 'error', error: errorToInfo(err) });
       return undefined;
     }
+  }
+
+  listModels(): Promise<ModelsResult | undefined> {
+    return this.fetch<ModelsResult>(Method.models);
   }
 
   private async refreshModels(): Promise<void> {
@@ -370,43 +321,14 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
-  /**
-   * Shows the MCP servers of `ryan/status` (a line each); asks again shortly while one is starting,
-   * so the line turns to ready or failed without the user doing anything.
-   */
-  private async refreshStatus(): Promise<void> {
-    if (this.statusTimer) clearTimeout(this.statusTimer);
-    this.statusTimer = undefined;
-    if (!this.client.running) return;
-    let servers;
-    try {
-      servers = mcpServers(await this.client.request<StatusResult>(Method.status, {}));
-    } catch {
-      return; // the server is going away; its state shows in the header
-    }
-    this.post({ type: 'mcp', servers });
-    if (mcpSettling(servers) && this.statusPolls < STATUS_POLLS) {
-      this.statusPolls++;
-      if (this.statusTimer) clearTimeout(this.statusTimer); // another refresh may have finished first
-      this.statusTimer = setTimeout(() => void this.refreshStatus(), STATUS_POLL_MS);
-    } else {
-      this.statusPolls = 0;
-    }
-  }
-
   async setModel(model: string | undefined): Promise<void> {
     this.model = model || undefined;
     await this.state.update(MODEL_KEY, this.model);
     await this.refreshModels();
   }
 
-  async listSessions(): Promise<SessionsResult | undefined> {
-    try {
-      return await this.client.request<SessionsResult>(Method.sessions, {});
-    } catch (err) {
-      this.post({ type: 'error', error: errorToInfo(err) });
-      return undefined;
-    }
+  listSessions(): Promise<SessionsResult | undefined> {
+    return this.fetch<SessionsResult>(Method.sessions);
   }
 
   private async refreshSessions(): Promise<void> {
@@ -418,9 +340,7 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
   async openSession(sessionId: string, quiet = false): Promise<void> {
     if (this.running) this.stop();
     try {
-      const session = await this.client.request<SessionResult>(Method.session, { sessionId });
-      this.rememberSession(session.sessionId);
-      this.post({ type: 'session', session });
+      await this.showSession(await this.client.request<SessionResult>(Method.session, { sessionId }));
     } catch (err) {
       if (quiet) {
         // A session that is gone (history deleted, another machine) just means a fresh start.
@@ -431,18 +351,28 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     }
   }
 
+  /** Shows another version of a message (`‹ 2/3 ›`): the conversation through it, redrawn. */
+  private async switchBranch(messageId: MessageId): Promise<void> {
+    if (!this.sessionId || this.refuseWhileRunning()) return;
+    try {
+      await this.showSession(await this.client.request<SessionResult>(Method.switchBranch, { sessionId: this.sessionId, messageId }));
+    } catch (err) {
+      this.post({ type: 'error', error: errorToInfo(err) });
+    }
+  }
+
+  /** Redraws a session (`ryan/session`'s shape) with the files each turn changed. */
+  private async showSession(session: SessionResult): Promise<void> {
+    this.rememberSession(session.sessionId);
+    this.post({ type: 'session', session, reviews: await this.review.reviews(session) });
+  }
+
   /**
    * Deletes a stored session after the user confirms (a modal dialog); the panel starts afresh if it
    * was showing it. True when it was deleted.
    */
   async deleteSession(sessionId: string, title?: string): Promise<boolean> {
-    const name = title?.trim() || '(untitled)';
-    const choice = await vscode.window.showWarningMessage(
-      `Delete the Ryan session "${name}"?`,
-      { modal: true, detail: 'Its messages are removed from the history. This cannot be undone.' },
-      'Delete',
-    );
-    if (choice !== 'Delete') return false;
+    if (!(await confirmDeleteSession(title))) return false;
     try {
       await this.client.request<null>(Method.deleteSession, { sessionId });
     } catch (err) {
@@ -458,21 +388,10 @@ export class ChatPanel implements vscode.WebviewViewProvider, vscode.Disposable 
     return this.sessionId;
   }
 
-  private async insertAtCursor(text: string): Promise<void> {
-    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
-    if (!editor) {
-      void vscode.window.showWarningMessage('Ryan: open an editor to insert the code into.');
-      return;
-    }
-    await editor.edit((b) => {
-      for (const sel of editor.selections) b.replace(sel, text);
-    });
-  }
-
   dispose(): void {
     this.stop();
-    this.settleApprovals();
-    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.approvals.settleAll();
+    this.status.dispose();
     this.viewListeners?.dispose();
     for (const d of this.disposables) d.dispose();
   }

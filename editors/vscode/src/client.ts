@@ -24,6 +24,7 @@ import {
 import { protocolVersionWarning } from './compat';
 import { isApproval, splitApproval } from './messages';
 import { ChatParams, ChatResult, Method } from './protocol';
+import { isConflictQuestion } from './review';
 import { settingsForServer, settingsUpdate, withUserOnlySettings } from './settings';
 
 export type ServerState = 'starting' | 'running' | 'stopped';
@@ -194,15 +195,17 @@ export class RyanClient implements vscode.Disposable {
   }
 
   /**
-   * Answers `window/showMessageRequest`. An approval goes to the chat panel's card (question, diff and
-   * buttons) when it can show it, else to a notification with the question alone (the diff would not
-   * fit); any other question is a notification as it is.
+   * Answers `window/showMessageRequest`. An approval, or the question of an Undo or Redo about files
+   * changed by hand, goes to the chat panel's card (question, diff and buttons) when it can show it,
+   * else to a notification with the question alone (the diff would not fit); any other question is a
+   * notification as it is.
    */
   private async showMessageRequest(params: ShowMessageRequestParams, token: CancellationToken): Promise<MessageActionItem | null> {
     const actions = params.actions ?? [];
     const titles = actions.map((a) => a.title);
     let choice: string | undefined;
-    if (isApproval(titles)) {
+    // A tool's approval, or an Undo's question about files changed by hand: a card in the panel.
+    if (isApproval(titles) || isConflictQuestion(titles)) {
       const approval = { ...splitApproval(params.message), actions: titles };
       choice = await (this.approver?.(approval, token) ?? notify(params.type, approval.question, titles, token));
     } else {

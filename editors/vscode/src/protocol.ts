@@ -17,6 +17,11 @@ export const Method = {
   sessions: 'ryan/sessions',
   session: 'ryan/session',
   deleteSession: 'ryan/deleteSession',
+  checkpoints: 'ryan/checkpoints',
+  diff: 'ryan/diff',
+  restore: 'ryan/restore',
+  redo: 'ryan/redo',
+  switchBranch: 'ryan/switchBranch',
 } as const;
 
 /** JSON-RPC error codes of the contract. */
@@ -27,6 +32,7 @@ export const ErrorCode = {
   backendError: -32003,
   sessionBusy: -32004,
   sessionNotFound: -32005,
+  checkpointNotFound: -32006,
   requestCancelled: -32800,
 } as const;
 
@@ -42,6 +48,15 @@ export const EventKind = {
   fallback: 'fallback',
   resumed: 'resumed',
   notice: 'notice',
+} as const;
+
+/**
+ * The actions of the question `ryan/restore` and `ryan/redo` ask about files changed by hand since
+ * Ryan's edits (docs/protocol.md "Checkpoints, undo and redo").
+ */
+export const ConflictAction = {
+  overwrite: 'Overwrite',
+  keep: 'Keep my changes',
 } as const;
 
 /**
@@ -62,7 +77,12 @@ export interface ContextEntry { uri: string; range?: Range; text: string }
 
 export interface ChatParams {
   sessionId?: string;
-  prompt: string;
+  /** required, except with `regenerate` */
+  prompt?: string;
+  /** answer the active branch's last user message again (needs `sessionId`) */
+  regenerate?: boolean;
+  /** send `prompt` as a new version of this earlier user message */
+  editOf?: MessageId;
   context?: ContextEntry[];
   model?: string;
   partialResultToken: string | number;
@@ -101,6 +121,38 @@ export interface ChatResult {
     contextUsed?: number;
   };
   timing?: { firstTokenMs: number; totalMs: number; tokensPerSecond: number };
+  /** the user message this chat answered */
+  userMessageId?: MessageId;
+  /** the chat's checkpoint, when it changed files through Ryan's tools */
+  checkpoint?: Checkpoint | null;
+}
+
+/** A stored message's id (the server's are integers; kept opaque here). */
+export type MessageId = number | string;
+
+export type FileChange = 'created' | 'modified' | 'deleted';
+/** A file of a checkpoint: `path` as the tools name it, `uri` its `file:` URI, lines added/removed. */
+export interface CheckpointFile { path: string; uri: string; change: FileChange; added: number; removed: number }
+/** One chat's checkpoint (`ryan/checkpoints`, and `checkpoint` of a `ryan/chat` result). */
+export interface Checkpoint {
+  checkpointId: number | string;
+  /** the chat's user message */
+  messageId: MessageId;
+  prompt?: string;
+  createdAt?: string | number;
+  files: CheckpointFile[];
+  /** true while a restore that covers it is in effect */
+  undone: boolean;
+}
+export interface CheckpointsResult { checkpoints: Checkpoint[] }
+export interface DiffFile { path: string; uri: string; before: string | null; current: string | null; diff: string }
+export interface DiffResult { checkpointId: number | string; files: DiffFile[] }
+/** What `ryan/restore` and `ryan/redo` did (paths as the tools name them). */
+export interface RestoreResult {
+  restored: string[];
+  skipped: { path: string; reason: string }[];
+  conflicts: string[];
+  cancelled: boolean;
 }
 
 export interface ModelInfo { name: string; details?: unknown }
@@ -123,6 +175,9 @@ export interface SessionSummary {
 export interface SessionsResult { sessions: SessionSummary[] }
 
 export interface StoredMessage {
+  id?: MessageId;
+  /** the ids of this message's versions (itself included), oldest first */
+  siblings?: MessageId[];
   role: 'user' | 'assistant' | 'tool' | 'system';
   content: string;
   thinking?: string | null;
@@ -132,7 +187,12 @@ export interface StoredMessage {
   status?: string;
   createdAt?: string | number;
 }
-export interface SessionResult { sessionId: string; title: string; messages: StoredMessage[] }
+export interface SessionResult { sessionId: string; title: string; headId?: MessageId | null; messages: StoredMessage[] }
+
+/** A checkpoint shown under the answer to the user message `messageId` of a redrawn session. */
+export interface TurnReview { messageId: MessageId; checkpoint: Checkpoint }
+/** A message's place among its versions, for the `‹ 2/3 ›` switcher. */
+export interface Branch { id: MessageId; siblings: MessageId[] }
 
 /** A banner the panel shows for a failed request. */
 export interface ErrorInfo {
@@ -174,13 +234,26 @@ export type ToWebview =
       type: 'done'; requestId: string; stopReason: string; model: string; sessionId: string; summary: string;
       /** shown after the summary as `context 41%`; absent when the window is unknown */
       context?: ContextUse;
+      /** the user message the chat answered */
+      userMessageId?: MessageId;
+      /** the files the chat changed: listed under the answer, with Undo this turn */
+      checkpoint?: Checkpoint;
     }
+  /** a regenerate starts: the last answer in view is replaced by the turn `requestId` */
+  | { type: 'regenerating'; requestId: string }
+  /** the ids and versions of the turn `requestId`'s user message and answer (after a regenerate) */
+  | { type: 'branches'; requestId: string; user?: Branch; answer?: Branch }
+  /** the current `undone` state of the checkpoints shown */
+  | { type: 'checkpointState'; checkpoints: { checkpointId: number | string; undone: boolean }[] }
+  /** a restore or redo started from a turn's Undo/Redo button ended */
+  | { type: 'restoreDone'; checkpointId: number | string; text: string; failed?: boolean }
   | { type: 'cancelled'; requestId: string }
   | { type: 'error'; requestId?: string; error: ErrorInfo }
   | { type: 'busy'; busy: boolean }
   | { type: 'models'; models: string[]; current?: string | null }
   | { type: 'sessions'; sessions: SessionSummary[] }
-  | { type: 'session'; session: SessionResult }
+  /** a session to redraw; `reviews` are the checkpoints of its turns */
+  | { type: 'session'; session: SessionResult; reviews?: TurnReview[] }
   | { type: 'clear'; sessionId?: string | null }
   | { type: 'context'; items: { label: string }[] }
   | { type: 'focusInput'; text?: string }
@@ -188,7 +261,11 @@ export type ToWebview =
   /** the MCP servers of `ryan/status`, a line each under the header (none: no lines) */
   | { type: 'mcp'; servers: McpServerStatus[] }
   /** the server asks before a tool runs: a card in the turn, its diff (a write's) shown as text */
-  | { type: 'approval'; requestId: string; approvalId: string; question: string; diff: string; actions: string[] }
+  | {
+      type: 'approval'; requestId: string; approvalId: string; question: string; diff: string; actions: string[];
+      /** asked by a restore or redo started from this checkpoint's turn: the card goes there */
+      checkpointId?: number | string;
+    }
   /** the approval was answered (`choice`) or abandoned by the server (the chat was stopped): the card is done */
   | { type: 'approvalDone'; approvalId: string; choice?: string };
 
@@ -211,6 +288,15 @@ export type FromWebview =
   | { type: 'openLink'; href: string }
   /** the user's answer to an approval card: one of its actions */
   | { type: 'approve'; approvalId: string; action: string }
+  /** answer the last user message again */
+  | { type: 'regenerate' }
+  /** show another version of a message (`‹ 2/3 ›`) */
+  | { type: 'switchBranch'; messageId: MessageId }
+  /** open the diff editor: the checkpoint's file before the turn ↔ the file now */
+  | { type: 'openDiff'; checkpointId: number | string; path: string }
+  /** Undo this turn (`ryan/restore`) or Redo (`ryan/redo`), from the turn of `checkpointId` */
+  | { type: 'restore'; checkpointId: number | string }
+  | { type: 'redo'; checkpointId: number | string }
   | { type: 'dismissError' };
 
 /** The webview's persisted state (`vscode.setState`). */

@@ -55,7 +55,7 @@ def harness_html(directory: Path, *, csp: bool = True, manual_frames: bool = Fal
     `manual_frames` replaces requestAnimationFrame with a queue the caller drains (`__frame()`),
     so a benchmark can render after every delta.
     """
-    # The extension's policy (src/chatPanel.ts): no 'unsafe-inline' styles. The theme variables VS Code
+    # The extension's policy (src/panelHtml.ts): no 'unsafe-inline' styles. The theme variables VS Code
     # provides are set here through the CSSOM, as VS Code's webview host does, which CSP allows.
     policy = f"default-src 'none'; script-src 'nonce-{NONCE}'; style-src file:; img-src data:"
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">' if csp else ""
