@@ -1,6 +1,11 @@
 """Asking the user in the terminal: one line read without blocking the event loop, and the answer to
-the server's approval requests (`--yes` allows, no terminal denies, else ask inline). A write's
-question carries its unified diff after a blank line: shown under the question, coloured on a terminal.
+the server's `window/showMessageRequest`s.
+
+A tool approval (actions `Allow` / `Allow for session` / `Deny`): `--yes` allows, no terminal denies,
+else ask inline; a write's question carries its unified diff after a blank line, shown under the
+question, coloured on a terminal. Any other question (a restore's `Overwrite` / `Keep my changes`) is
+asked with its own actions, one key each; `--yes` does not answer it, and with no terminal to ask on
+it is dismissed (answered `null`), which the server reads as "do nothing".
 """
 
 from __future__ import annotations
@@ -110,6 +115,58 @@ def _pick(titles: list[str], wanted: str, index: int) -> str | None:
     return titles[index] if len(titles) > index else None
 
 
+def is_tool_approval(titles: list[str]) -> bool:
+    """A tool approval offers `Allow` and `Deny`; anything else is a question of its own."""
+    said = {title.strip().lower() for title in titles}
+    return "allow" in said and "deny" in said
+
+
+def action_keys(titles: list[str]) -> list[str]:
+    """One key per action: its first letter where that is free, else its number (1-based)."""
+    keys: list[str] = []
+    for n, title in enumerate(titles, 1):
+        first = title.strip()[:1].lower()
+        keys.append(first if first.isalpha() and first not in keys and first != "c" else str(n))
+    return keys
+
+
+def _menu(titles: list[str], keys: list[str]) -> str:
+    shown = []
+    for key, title in zip(keys, titles, strict=True):
+        head = title.strip()
+        if head[:1].lower() == key:
+            shown.append(f"[{head[:1]}]{head[1:]}")
+        else:
+            shown.append(f"[{key}] {head}")
+    return " / ".join([*shown, "[c]ancel"])
+
+
+async def ask_choice(
+    params: dict[str, Any],
+    titles: list[str],
+    *,
+    status: Callable[[str], None],
+    cancel: asyncio.Event | None,
+) -> str | None:
+    """A question that is not a tool approval: its actions as a menu, one key each (or the whole
+    title); `c`, an empty line, Ctrl-C or no terminal dismiss it (None)."""
+    question, detail = split_question(str(params.get("message", "")))
+    if not titles:
+        status(str(params.get("message", "")))  # a notice that wants no answer
+        return None
+    if not sys.stdin.isatty():
+        status(f"? {question}\n  not answered: no terminal to ask on")
+        return None
+    keys = action_keys(titles)
+    shown = f"? {question}\n" + (show_diff(detail, colour=sys.stderr.isatty()) + "\n" if detail else "")
+    answer = await ask_line(f"{shown}  {_menu(titles, keys)}: ", cancel)
+    choice = (answer or "").strip().lower()
+    for key, title in zip(keys, titles, strict=True):
+        if choice and choice in (key, title.strip().lower()):
+            return title
+    return None
+
+
 def make_approver(
     *,
     yes: bool,
@@ -117,10 +174,14 @@ def make_approver(
     before_prompt: Callable[[], None],
     cancel: Callable[[], asyncio.Event | None],
 ) -> Approver:
-    """Answer `window/showMessageRequest`: `--yes` allows, no TTY denies, else ask inline."""
+    """Answer `window/showMessageRequest`: a tool approval as `--yes` says, or denied with no TTY, or
+    asked inline; any other question asked with its own actions (`ask_choice`)."""
 
     async def approve(params: dict[str, Any]) -> str | None:
         titles = [str(a.get("title", "")) for a in params.get("actions") or [] if isinstance(a, dict)]
+        if not is_tool_approval(titles):
+            before_prompt()
+            return await ask_choice(params, titles, status=status, cancel=cancel())
         allow = _pick(titles, "allow", 0)
         allow_session = _pick(titles, "allow for session", 1)
         deny = _pick(titles, "deny", 2)

@@ -1,9 +1,9 @@
 """`ryan`: the terminal client's entry point. Argument parsing and dispatch only.
 
 `ryan` alone is the interactive chat (`interactive.py`); `ryan chat "prompt"` answers once and exits
-(the codes in `EPILOG`); `ryan sessions|show|rm|models` (`commands.py`) and `ryan doctor`
-(`doctor.py`) ask the server and print. Every command starts `ryan-server` over stdio like an editor
-would (`common.py`): no shortcut into its objects.
+(the codes in `EPILOG`); `ryan sessions|show|rm|models` (`commands.py`), `ryan diff|undo|redo`
+(`checkpoints.py`) and `ryan doctor` (`doctor.py`) ask the server and print. Every command starts
+`ryan-server` over stdio like an editor would (`common.py`): no shortcut into its objects.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from ryan_server import __version__
 from ryan_server import protocol as wire
+from ryan_server.client.checkpoints import cmd_diff, cmd_redo, cmd_undo
 from ryan_server.client.commands import cmd_chat, cmd_models, cmd_rm, cmd_sessions, cmd_show
 from ryan_server.client.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, error, silence_stdout
 from ryan_server.client.config import ConfigError, mcp_config, set_entry, settings_from
@@ -38,6 +39,8 @@ _DEFAULTS: dict[str, Any] = {
     "command": None,
     "set": None,
     "mcp_config": None,
+    "keep": False,
+    "checkpoint": None,
 }
 
 
@@ -181,7 +184,45 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", parents=[common], help="list the backend's models")
     models.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     sub.add_parser("doctor", parents=[common], help="check the server, the backend, the model and history")
+    _going_back(sub, common)
     return parser
+
+
+def _going_back(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`ryan diff|undo|redo`: a session's checkpoints (the files Ryan's tools changed in a chat)."""
+    session_help = "the session ('last' = the newest in this folder, the default)"
+    diff = sub.add_parser("diff", parents=[common], help="show what a chat changed, as a unified diff")
+    undo = sub.add_parser("undo", parents=[common], help="put back the files the latest chat changed")
+    redo = sub.add_parser("redo", parents=[common], help="re-apply what the last undo took back")
+    diff.add_argument(
+        "checkpoint", nargs="?", metavar="last|ID", help="the checkpoint (default: the session's latest)"
+    )
+    undo.add_argument(
+        "checkpoint",
+        nargs="?",
+        metavar="last|ID",
+        help="the checkpoint to go back to, undoing the chats after it too (default: the latest not undone)",
+    )
+    for command in (diff, undo, redo):
+        command.add_argument(
+            "--session", "-s", metavar="ID|last", default=argparse.SUPPRESS, help=session_help
+        )
+        command.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    for command in (undo, redo):
+        command.add_argument(
+            "--yes",
+            "-y",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="overwrite files changed by hand since Ryan's edits, without asking",
+        )
+        command.add_argument(
+            "--keep",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="keep files changed by hand since Ryan's edits and restore the others, without asking "
+            "(without --yes or --keep: asked on a terminal; off one, nothing is restored)",
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -200,6 +241,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = 
     "rm": cmd_rm,
     "models": cmd_models,
     "doctor": cmd_doctor,
+    "diff": cmd_diff,
+    "undo": cmd_undo,
+    "redo": cmd_redo,
 }
 
 

@@ -1,4 +1,5 @@
 """The one-shot commands: `ryan chat "prompt"`, `ryan sessions`, `ryan show ID|last`, `ryan models`.
+`ryan show` prints the session's active branch, a message with other versions marked `‹2/3›`.
 
 Each starts `ryan-server`, asks it one thing, prints the answer (text, or JSON with `--json`) and
 returns the exit code: 0 done, 1 error, 2 usage, 3 stopped at the step limit, 130 interrupted.
@@ -153,6 +154,17 @@ async def cmd_show(args: argparse.Namespace) -> int:
     return await run_with_client(args, body)
 
 
+def version_mark(message: dict[str, Any]) -> str:
+    """` ‹2/3›` for a message with other versions (its `siblings`, itself included, oldest first: a
+    regenerated answer, an edited message); "" for one with none."""
+    siblings = message.get("siblings")
+    if not isinstance(siblings, list) or len(siblings) < 2:
+        return ""
+    ids = [str(s) for s in siblings]
+    here = ids.index(str(message.get("id"))) + 1 if str(message.get("id")) in ids else "?"
+    return f" ‹{here}/{len(ids)}›"
+
+
 def print_transcript(session: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -173,7 +185,9 @@ def print_transcript(session: dict[str, Any]) -> None:
         console.print()
         console.print(
             Text(
-                ("you" if role == "user" else "ryan" if role == "assistant" else str(role)) + flag,
+                ("you" if role == "user" else "ryan" if role == "assistant" else str(role))
+                + version_mark(message)
+                + flag,
                 style="bold cyan" if role == "user" else "bold green",
             )
         )

@@ -147,3 +147,18 @@ def printable(text: str) -> str:
     """A command's output without the escape sequences and control characters that would move the
     cursor or recolour the terminal under the client's own drawing (line ends and tabs stay)."""
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+def describe_changes(checkpoint: dict[str, Any]) -> list[str]:
+    """What a chat changed, from its checkpoint: `changed 2 files (checkpoint 7):` and a line per file,
+    `  a.py  modified  +1 −1`, the paths in one column."""
+    files = [f for f in checkpoint.get("files") or [] if isinstance(f, dict)]
+    if not files:
+        return []
+    width = min(max(len(str(f.get("path", ""))) for f in files), 48)
+    what = f"changed {len(files)} file{'' if len(files) == 1 else 's'}"
+    lines = [f"{what} (checkpoint {checkpoint.get('checkpointId', '?')}):"]
+    for f in files:
+        counts = f"+{f.get('added', 0)} −{f.get('removed', 0)}"
+        lines.append(f"  {f.get('path', '')!s:<{width}}  {f.get('change', '')!s:<8}  {counts}")
+    return lines

@@ -4,7 +4,10 @@ The prompt is read with `input()` (GNU readline: editing and a history file in t
 dir) while the event loop is idle; each turn then runs on the same loop and server. Ctrl-C during an
 answer cancels it (`$/cancelRequest`) and returns to the prompt; Ctrl-C at the prompt clears the
 line; Ctrl-D quits. A line ending in `\\` continues on the next line; `\"\"\"` opens and closes a block.
-A message that is one `/word` is a command for Ryan (`COMMANDS`), never sent to the model.
+A message that is one `/word` is a command for Ryan (`COMMANDS`), never sent to the model: `/retry`
+answers the last message again (`regenerate`; the earlier answer stays as another version, which
+`ryan show` marks `‹1/2›`), `/diff`, `/undo`, `/redo` go back over the session's file changes
+(checkpoints.py), a conflict with a hand-edited file asked about on the terminal.
 """
 
 from __future__ import annotations
@@ -24,6 +27,16 @@ from rich.text import Text
 
 from ryan_server import protocol as wire
 from ryan_server.client.approval import make_approver, terminal_echo
+from ryan_server.client.checkpoints import (
+    CHECKPOINT_NOT_FOUND,
+    DIFF,
+    REDO,
+    RESTORE,
+    describe_checkpoint,
+    find_checkpoint,
+    print_diff,
+    print_restore,
+)
 from ryan_server.client.common import APP, EXIT_ERROR, EXIT_OK, make_client, resolve_session
 from ryan_server.client.config import setting_hint
 from ryan_server.client.describe import describe_message
@@ -35,6 +48,10 @@ CONTINUATION = "...  "
 BLOCK = '"""'
 COMMANDS = {
     "/new": "start a new session",
+    "/retry": "answer the last message again (the earlier answer stays as another version)",
+    "/diff": "show what the latest chat that changed files changed",
+    "/undo": "put back the files the latest chat changed (asks before overwriting your own edits)",
+    "/redo": "re-apply what the last /undo took back",
     "/quit": "leave (also /exit, Ctrl-D)",
     "/help": "this list",
 }
@@ -43,7 +60,7 @@ _COMMAND = re.compile(r"/[A-Za-z?][\w-]*")  # one word: `/usr/bin/env` or `/help
 
 def command_help(unknown: str | None = None) -> str:
     lines = [f"unknown command {unknown}; the commands are:"] if unknown else ["commands:"]
-    lines += [f"  {name:<6} {what}" for name, what in COMMANDS.items()]
+    lines += [f"  {name:<7} {what}" for name, what in COMMANDS.items()]
     lines.append("  anything else is sent to the model; Ctrl-C stops an answer")
     return "\n".join(lines)
 
@@ -125,10 +142,11 @@ class Chat:
         if hint:
             self.printer.status(hint, style="yellow")
 
-    async def turn(self, prompt: str) -> None:
+    async def turn(self, prompt: str | None, *, regenerate: bool = False) -> None:
+        """One chat: `prompt` sent, or with `regenerate` the session's last message answered again."""
         self.cancel = asyncio.Event()
         self.printer = RichPrinter(self.console, verbose=self.args.verbose)
-        params: dict[str, Any] = {"prompt": prompt}
+        params: dict[str, Any] = {"regenerate": True} if regenerate else {"prompt": prompt}
         if self.session_id:
             params["sessionId"] = self.session_id
         if self.args.model:
@@ -149,6 +167,57 @@ class Chat:
             loop.remove_signal_handler(signal.SIGINT)
             self.session_id = self.printer.session_id or self.session_id
             self.cancel = None
+
+    async def going_back(self, command: str) -> None:
+        """`/diff`, `/undo`, `/redo` for this session; Ctrl-C dismisses a question about overwriting."""
+        if not self.session_id:
+            self.console.print(
+                Text(f"nothing to {command[1:]} yet: this session has no chats", style="yellow")
+            )
+            return
+        self.cancel = asyncio.Event()
+        self.printer = RichPrinter(self.console, verbose=self.args.verbose)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self.cancel.set)
+        try:
+            await self._go_back(command, self.session_id)
+        except RpcError as exc:
+            missing = exc.code == CHECKPOINT_NOT_FOUND
+            self.console.print(
+                Text(
+                    exc.message if missing else f"error: {exc.message}",
+                    style="yellow" if missing else "bold red",
+                )
+            )
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            self.cancel = None
+
+    async def _go_back(self, command: str, session_id: str) -> None:
+        client, console = self.client, self.console
+        if command == "/redo":
+            result = await client.request(REDO, {"sessionId": session_id})
+            print_restore(
+                result or {},
+                console,
+                title="redid the last undo",
+                again=None,
+                then="/undo takes them back again",
+            )
+            return
+        checkpoint = await find_checkpoint(client, session_id, None, for_undo=command == "/undo")
+        if command == "/diff":
+            result = await client.request(DIFF, {"checkpointId": checkpoint["checkpointId"]})
+            print_diff(result or {}, console, header=describe_checkpoint(checkpoint))
+            return
+        result = await client.request(RESTORE, {"checkpointId": checkpoint["checkpointId"]})
+        print_restore(
+            result or {},
+            console,
+            title=f"undid {describe_checkpoint(checkpoint)}",
+            again=None,
+            then="/redo puts them back",
+        )
 
 
 def run_interactive(args: argparse.Namespace) -> int:
@@ -186,11 +255,18 @@ def run_interactive(args: argparse.Namespace) -> int:
                 chat.session_id = None
                 console.print(Text("new session", style="dim"))
                 continue
-            if _COMMAND.fullmatch(command):
+            if command == "/retry" and not chat.session_id:
+                console.print(Text("nothing to retry yet: send a message first", style="yellow"))
+                continue
+            if command in ("/diff", "/undo", "/redo"):
+                loop.run_until_complete(chat.going_back(command))
+            elif _COMMAND.fullmatch(command) and command != "/retry":
                 unknown = None if command in ("/help", "/?") else command
                 console.print(Text(command_help(unknown), style="yellow" if unknown else "dim"))
                 continue
-            loop.run_until_complete(chat.turn(message))
+            else:
+                retry = command == "/retry"
+                loop.run_until_complete(chat.turn(None if retry else message, regenerate=retry))
             if not client.server_alive:
                 print(f"ryan: {client.server_exit_message()}", file=sys.stderr)
                 return EXIT_ERROR

@@ -19,6 +19,7 @@ from ryan_server.client.config import setting_hint
 from ryan_server.client.describe import (
     GO_ON,
     context_percent,
+    describe_changes,
     describe_message,
     describe_other,
     describe_tool_call,
@@ -39,6 +40,7 @@ __all__ = [
     "summary",
 ]
 
+CHANGES_HINT = "see the changes: ryan diff · take them back: ryan undo"
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"
 
@@ -180,6 +182,12 @@ class TextPrinter:
         self._end_output()
         self._end_line()
         self.session_id = result.get("sessionId") or self.session_id
+        checkpoint = result.get("checkpoint")
+        changes = describe_changes(checkpoint) if isinstance(checkpoint, dict) else []
+        for line in changes:
+            self.status(line)
+        if changes:
+            self.status(CHANGES_HINT)
         limit = step_limit(result, go_on=f"run: {GO_ON}")
         if limit and not self._told_step_limit:
             self.status(f"ryan: {limit}")
@@ -198,7 +206,8 @@ class TextPrinter:
 
 
 class JsonPrinter:
-    """`--json`: every progress value as one line, then the result or the error; nothing else."""
+    """`--json`: every progress value as one line, then the result (with its `checkpoint`) or the
+    error; nothing else."""
 
     def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.out = out or sys.stdout

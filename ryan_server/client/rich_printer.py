@@ -1,6 +1,7 @@
 """The interactive chat's view: markdown re-rendered in place (rich.live), a spinner with the server's
 latest status while the model has sent nothing ("waiting for the model… 3 s"), status lines between
-the pieces of the answer, and a command's live output dimmed under its tool line.
+the pieces of the answer, a command's live output dimmed under its tool line, and after an answer the
+files it changed (from the response's `checkpoint`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 from ryan_server import protocol as wire
 from ryan_server.client.config import setting_hint
 from ryan_server.client.describe import (
+    describe_changes,
     describe_other,
     describe_tool_call,
     describe_tool_result,
@@ -25,6 +27,8 @@ from ryan_server.client.describe import (
 )
 from ryan_server.client.output import Answer
 from ryan_server.client.rpc import RpcError
+
+CHANGES_HINT = "/diff shows the changes, /undo takes them back"
 
 
 class RichPrinter:
@@ -155,6 +159,12 @@ class RichPrinter:
         self._stop_waiting()
         self.tool_output("", flush=True)
         self.session_id = result.get("sessionId") or self.session_id
+        checkpoint = result.get("checkpoint")
+        changes = describe_changes(checkpoint) if isinstance(checkpoint, dict) else []
+        for n, line in enumerate(changes):
+            self.console.print(Text(line, style="bold" if n == 0 else ""), soft_wrap=True)
+        if changes:
+            self.console.print(Text(CHANGES_HINT, style="dim"))
         limit = step_limit(result, go_on='send another message (say "go on")')
         if limit and not self._told_step_limit:
             self.status(limit, style="yellow")
