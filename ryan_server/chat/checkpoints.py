@@ -49,6 +49,14 @@ class ChatJournal:
             lambda conn: sql.record_before(conn, checkpoint_id, self._session_id, message_id, str(path), text)
         )
 
+    async def checkpoint(self, workspace: Workspace) -> Checkpoint | None:
+        """The chat's checkpoint, once it wrote files; None when it wrote none."""
+        checkpoint_id = self.checkpoint_id
+        if checkpoint_id is None:
+            return None
+        record = await self._store.run(lambda conn: sql.checkpoint(conn, checkpoint_id))
+        return describe(record, workspace) if record else None
+
     async def after_write(self, path: Path, text: str | None) -> None:
         checkpoint_id = self.checkpoint_id
         assert checkpoint_id is not None
@@ -59,7 +67,7 @@ class ChatJournal:
 
 class Checkpoints:
     """The requests about checkpoints. `store` and `tools` are the engine's (history may be reopened);
-    `busy` says whether a chat runs in a session, `claim`/`release` keep chats out during a restore."""
+    `busy` is the engine's set of busy sessions: a restore waits for no chat, and keeps chats out."""
 
     def __init__(
         self,
@@ -75,10 +83,6 @@ class Checkpoints:
         records = await self._store().run(lambda conn: sql.checkpoints(conn, session_id))
         workspace = self._workspace(editor)
         return [describe(record, workspace) for record in records]
-
-    async def one(self, checkpoint_id: int, editor: Editor) -> Checkpoint | None:
-        record = await self._store().run(lambda conn: sql.checkpoint(conn, checkpoint_id))
-        return describe(record, self._workspace(editor)) if record else None
 
     async def diff(self, checkpoint_id: int, path: str | None, editor: Editor) -> list[FileDiff]:
         record = await self._record(checkpoint_id)

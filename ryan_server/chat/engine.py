@@ -28,11 +28,10 @@ from ..ports import Editor, EventSink
 from ..protocol import Notice, Start, StopReason
 from ..settings import Settings
 from ..store import BackgroundStore, MessageRecord, SessionRecord
-from ..store import checkpoints as checkpoint_sql
 from ..tools import ToolRegistry
 from ..tools.mcp import McpHub
 from . import branches
-from .checkpoints import ChatJournal, Checkpoints, describe
+from .checkpoints import ChatJournal, Checkpoints
 from .context import DEFAULT_SYSTEM_PROMPT, neutral, title_of
 from .conversation import Conversation
 from .mcp_tools import offer_mcp
@@ -351,10 +350,8 @@ class ChatEngine:
         result = run.result()
         await self.store.flush()
         result.user_message_id = user.id
-        if registry is not None and journal.checkpoint_id is not None:
-            checkpoint_id = journal.checkpoint_id
-            record = await self.store.run(lambda conn: checkpoint_sql.checkpoint(conn, checkpoint_id))
-            result.checkpoint = describe(record, registry.workspace) if record else None
+        if registry is not None:
+            result.checkpoint = await journal.checkpoint(registry.workspace)
         return result
 
     async def reopen_history(self, store: BackgroundStore) -> None:
