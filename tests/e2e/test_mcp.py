@@ -220,13 +220,13 @@ async def test_a_server_that_cannot_start_is_reported_once_and_the_chat_goes_on(
 async def test_max_tools_caps_what_is_offered_with_a_notice(
     client: LanguageClient, llm: FakeLLM, markers: Path
 ) -> None:
-    await configure(client, {"mcpServers": {"demo": stdio_server(markers)}, "tools": {"maxTools": 8}})
+    await configure(client, {"mcpServers": {"demo": stdio_server(markers)}, "tools": {"maxTools": 9}})
     await ready(client, "demo")
     llm.enqueue(Reply([Text("hi")]))
     chat = Chat(client, {"prompt": "hi"})
     await chat.result()
     offered = [t["function"]["name"] for t in llm.chat_requests[0].json["tools"]]
-    assert len(offered) == 8 and offered[6:] == ["mcp__demo__add", "mcp__demo__slow"]
+    assert len(offered) == 9 and offered[7:] == ["mcp__demo__add", "mcp__demo__slow"]
     (notice,) = [e["message"] for e in chat.events if e["kind"] == "notice"]
     assert "tools.maxTools" in notice and "mcp__demo__crash" in notice and "mcp__demo__add," not in notice
 
