@@ -487,7 +487,7 @@ def test_nothing_about_the_context_when_the_window_is_unknown(editor: Editor, ll
     assert info.startswith("  llama3.2:latest · ") and info.endswith(" tok/s"), info
     assert "context" not in editor.state()["text"]
     assert editor.lua("return require('ryan').statusline()") == ""
-    percent = "require('ryan.chat.render').context_percent"
+    percent = "require('ryan.chat.format').context_percent"
     assert editor.lua(f"return {percent}({{contextWindow = 200, contextUsed = 81}})") == "context 41%"
     assert editor.lua(f"return {percent}({{promptTokens = 12, completionTokens = 31}})") == ""
     assert editor.lua(f"return {percent}({{contextWindow = 0, contextUsed = 3}})") == ""

@@ -6,7 +6,7 @@
 
 local protocol = require("ryan.protocol")
 local rclient = require("ryan.client")
-local render = require("ryan.chat.render")
+local versions = require("ryan.chat.versions")
 
 local api = vim.api
 
@@ -21,7 +21,7 @@ function M.target(chat, messages)
   local by_id = {}
   local last
   for _, m in ipairs(messages) do
-    if render.version(m) then
+    if versions.version(m) then
       by_id[tostring(m.id)] = m
       last = m
     end
@@ -72,9 +72,9 @@ function M.show_version(chat, mark)
         break
       end
     end
-    local version = answer and answer.role == "assistant" and render.version(answer)
+    local version = answer and answer.role == "assistant" and versions.version(answer)
     if version then
-      render.regenerated_version(chat.buffer, mark, version)
+      versions.regenerated_version(chat.buffer, mark, version)
     end
   end)
 end
@@ -109,7 +109,7 @@ function M.switch(direction, cb)
     end
     local other = M.neighbour(msg, step)
     if other == nil then
-      vim.notify(("Ryan: this is the %s version (%s)"):format(step > 0 and "last" or "first", render.version(msg)), vim.log.levels.INFO)
+      vim.notify(("Ryan: this is the %s version (%s)"):format(step > 0 and "last" or "first", versions.version(msg)), vim.log.levels.INFO)
       return done(false)
     end
     local params = { sessionId = chat.session_id, messageId = other }

@@ -1,6 +1,6 @@
 ---@brief Writing to a chat buffer: the scratch buffer itself, appending streamed text at its end,
 --- and the highlights and extmarks on what was written. Knows nothing of turns or events
---- (render.lua decides what to write, init.lua when).
+--- (render.lua and its siblings decide what to write, request.lua when).
 ---
 --- Streaming appends only the new text at the end with `nvim_buf_set_text`, from an end position
 --- kept here (validated by changedtick), so the cost of a delta does not grow with the answer.

@@ -3,25 +3,32 @@
 --- thinking (dimmed), answer, tool calls with their status, and errors.
 ---
 --- This is the public API (`require("ryan.chat")`, used by `ryan.init`): the ryan.Chat class, which
---- opens and closes the chat's window, sends `ryan/chat`, routes its `$/progress` events and answer,
---- and stops it. The parts live beside it:
----   state.lua   the chats by buffer, the current chat, a request's state (ryan.Run)
----   buffer.lua  the scratch buffer and O(delta) appends at its end, extmarks
----   render.lua  headers, thinking, tool cards, statuses, errors, stored sessions
----   output.lua  a tool's live output, folded under its card
----   pending.lua the pending line: waiting, retries, the server's status while nothing streams
+--- makes the chat's buffer and names it for its session, and whose methods open and close its window,
+--- ask, answer again and stop. The parts live beside it:
+---   state.lua    the chats by buffer, the current chat, a request's state (ryan.Run)
+---   buffer.lua   the scratch buffer and O(delta) appends at its end, extmarks
+---   window.lua   the chat's window: a split, its options, closing it
+---   request.lua  a `ryan/chat` request: sending it, routing its events, its answer, stopping it
+---   render.lua   headers, thinking, tool cards, stop and error lines, the end of an answer
+---   format.lua   the words: context labels, tool arguments, result lines, error messages
+---   versions.lua `‹ i/n ›` version marks, the line under a regenerated answer
+---   changes.lua  the files a chat changed (its checkpoint)
+---   stored.lua   a stored session drawn whole
+---   notify.lua   the statuses that go to vim.notify
+---   output.lua   a tool's live output, folded under its card
+---   pending.lua  the pending line: waiting, retries, the server's status while nothing streams
 
 local buffer = require("ryan.chat.buffer")
 local config = require("ryan.config")
+local format = require("ryan.chat.format")
 local output = require("ryan.chat.output")
-local pending = require("ryan.chat.pending")
-local protocol = require("ryan.protocol")
-local rclient = require("ryan.client")
 local render = require("ryan.chat.render")
+local request = require("ryan.chat.request")
 local state = require("ryan.chat.state")
+local stored = require("ryan.chat.stored")
+local window = require("ryan.chat.window")
 
 local api = vim.api
-local E = protocol.event
 
 ---@class ryan.chat.Module
 ---@field current ryan.Chat? the chat commands write to (kept in state.lua; assigning here sets it)
@@ -32,7 +39,7 @@ M.ns = buffer.ns
 ---Every chat whose buffer exists, by buffer number (the same table as state.by_buf).
 M.by_buf = state.by_buf
 M.find_session = state.find_session
-M.error_message = render.error_message
+M.error_message = format.error_message
 
 setmetatable(M, {
   __index = function(_, key)
@@ -143,139 +150,44 @@ end
 ---The chat's windows in the current tab page.
 ---@return integer[]
 function Chat:windows()
-  local wins = {}
-  for _, win in ipairs(api.nvim_tabpage_list_wins(0)) do
-    if api.nvim_win_get_buf(win) == self.buf then
-      wins[#wins + 1] = win
-    end
-  end
-  return wins
+  return window.list(self.buf)
 end
 
 ---Show the chat in a split (or reuse the window that shows it).
 ---@param opts { focus: boolean? }?
 ---@return integer win
 function Chat:show(opts)
-  opts = opts or {}
-  local wopts = config.options.window
-  local focus = opts.focus
-  if focus == nil then
-    focus = wopts.focus
-  end
-  local win = self:windows()[1]
-  if not win then
-    local pos = wopts.position or "right"
-    if pos == "current" then
-      win = api.nvim_get_current_win()
-      api.nvim_win_set_buf(win, self.buf)
-    else
-      local vertical = pos == "right" or pos == "left"
-      local total = vertical and vim.o.columns or vim.o.lines
-      local size = wopts.size or 0.4
-      if size < 1 then
-        size = math.floor(total * size)
-      end
-      size = math.max(1, math.floor(size))
-      local cfg = { split = pos == "top" and "above" or pos == "bottom" and "below" or pos, win = -1 }
-      if vertical then
-        cfg.width = size
-      else
-        cfg.height = size
-      end
-      win = api.nvim_open_win(self.buf, false, cfg)
-    end
-    local wo = vim.wo[win]
-    wo.wrap = true
-    wo.linebreak = true
-    wo.number = false
-    wo.relativenumber = false
-    wo.signcolumn = "no"
-    wo.spell = false
-    output.setup_window(win)
-    -- new window: start at the end
-    pcall(api.nvim_win_set_cursor, win, { api.nvim_buf_line_count(self.buf), 0 })
-  end
-  if focus then
-    api.nvim_set_current_win(win)
-  end
-  return win
+  return window.show(self.buf, opts)
 end
 
 ---Close the chat's windows (the buffer stays).
 function Chat:close()
-  for _, win in ipairs(self:windows()) do
-    if #api.nvim_tabpage_list_wins(0) > 1 then
-      pcall(api.nvim_win_close, win, false)
-    end
-  end
+  window.close(self.buf)
 end
 
---- A request --------------------------------------------------------------------------------------
+--- A request (request.lua) ------------------------------------------------------------------------
 
----Handle one `$/progress` value of a run.
----@param run ryan.Run
----@param ev table
-function Chat:_on_event(run, ev)
-  if run.stopped or type(ev) ~= "table" or not api.nvim_buf_is_valid(self.buf) then
-    return
-  end
-  local kind = ev.kind
-  local b = self.buffer
-  if kind == E.content or kind == E.thinking or kind == E.tool_call or kind == E.tool_output or kind == E.tool_result then
-    pending.clear(b, run) -- something came: no more "waiting"
-  end
-  if kind == E.content then
-    local text = ev.text or ""
-    render.content(b, run, text)
-    run.content_len = run.content_len + #text
-  elseif kind == E.thinking then
-    local text = ev.text or ""
-    render.thinking(b, run, text)
-    run.thinking_len = run.thinking_len + #text
-  elseif kind == E.tool_output then
-    if ev.callId ~= nil and type(ev.text) == "string" then
-      output.append(b, run, tostring(ev.callId), ev.text)
-    end
-  elseif kind == E.retry then
-    pending.retry(b, run, ev)
-  elseif kind == E.start then
-    if ev.sessionId then
-      self:set_session(ev.sessionId)
-    end
-    if ev.model then
-      run.model = ev.model
-      render.model(self.buffer, run, ev.model)
-    end
-  elseif kind == E.tool_call then
-    render.tool_call(self.buffer, run, ev)
-  elseif kind == E.tool_result then
-    output.finish(run, ev.callId ~= nil and tostring(ev.callId) or nil)
-    render.tool_result(self.buffer, run, ev)
-  else
-    render.status(ev)
-  end
+---Ask a question in this chat.
+---@param prompt string
+---@param opts { context: table[]?, model: string? }?
+---@return boolean started
+function Chat:ask(prompt, opts)
+  return request.ask(self, prompt, opts)
 end
 
----A work-done `$/progress` value of a run (the server's status: waiting, approval, tools).
----@param run ryan.Run
----@param value table
-function Chat:_on_work_done(run, value)
-  if run.stopped or self.run ~= run or not api.nvim_buf_is_valid(self.buf) then
-    return
-  end
-  pending.work_done(self.buffer, run, value)
+---Answer the session's last question again (`regenerate`): the new answer streams in under the
+---last one, marked as a new version; the earlier answer stays in history as another branch.
+---@param opts { model: string? }?
+---@return boolean started
+function Chat:retry(opts)
+  return request.retry(self, opts)
 end
 
----A run is over: stop listening for its events and take its pending line away.
----@param run ryan.Run
-function Chat:_end_run(run)
-  rclient.unroute(run.token)
-  if run.work_token then
-    rclient.unwatch(run.work_token)
-  end
-  if api.nvim_buf_is_valid(self.buf) then
-    pending.clear(self.buffer, run)
-  end
+---Stop the running answer, keeping what came.
+---@param opts { quiet: boolean? }?
+---@return boolean stopped false if nothing was running
+function Chat:stop(opts)
+  return request.stop(self, opts)
 end
 
 ---Show an error in the chat and through vim.notify.
@@ -287,198 +199,17 @@ function Chat:show_error(msg)
   vim.notify("Ryan: " .. msg, vim.log.levels.ERROR)
 end
 
----The `ryan/chat` answer (or error) of a run.
----@param run ryan.Run
----@param err table?
----@param result table?
-function Chat:_on_response(run, err, result)
-  if run.stopped then
-    return
-  end
-  self:_end_run(run)
-  if self.run == run then
-    self.run = nil
-  end
-  if not api.nvim_buf_is_valid(self.buf) then
-    return
-  end
-  if err then
-    local data = type(err.data) == "table" and err.data or {}
-    if err.code == protocol.error.backend_error and type(data.partialContent) == "string" and run.content_len == 0 then
-      render.content(self.buffer, run, data.partialContent)
-    end
-    if type(data.sessionId) == "string" then
-      self:set_session(data.sessionId)
-    end
-    self:show_error(render.error_message(err))
-    return
-  end
-  result = result or {}
-  if result.sessionId then
-    self:set_session(result.sessionId)
-  end
-  if type(result.usage) == "table" then
-    self.usage = result.usage
-  end
-  render.finish(self.buffer, run, result)
-  if type(result.checkpoint) == "table" then
-    render.checkpoint(self.buffer, result.checkpoint)
-  end
-  if run.regenerated_mark then
-    require("ryan.branches").show_version(self, run.regenerated_mark)
-  end
-  -- statuslines and winbars that show the context figure (ryan.statusline()) are not redrawn by
-  -- an answer arriving: ask for it
-  pcall(vim.cmd.redrawstatus, { bang = true })
-end
-
 ---`context 41%` for the last answer in this chat; "" when the window is unknown or nothing was
 ---answered yet.
 ---@return string
 function Chat:context_percent()
-  return render.context_percent(self.usage)
+  return format.context_percent(self.usage)
 end
-
----Run `fn`; report a failure through vim.notify instead of letting Neovim print a traceback.
-local function safely(fn, ...)
-  local ok, err = pcall(fn, ...)
-  if not ok then
-    vim.notify("Ryan: internal error: " .. tostring(err), vim.log.levels.ERROR)
-  end
-end
-
----Ask a question in this chat.
----@param prompt string
----@param opts { context: table[]?, model: string? }?
----@return boolean started
-function Chat:ask(prompt, opts)
-  opts = opts or {}
-  if self.run then
-    vim.notify("Ryan is still answering in this chat; :RyanStop first.", vim.log.levels.WARN)
-    return false
-  end
-  render.prompt(self.buffer, prompt, opts.context)
-  local run = state.new_run(rclient.new_token("chat"))
-  run.header_mark = render.answer_header(self.buffer)
-  self.run = run
-  local params = { prompt = prompt }
-  if opts.context and #opts.context > 0 then
-    params.context = opts.context
-  end
-  rclient.with_client(self.root, function(client, err)
-    safely(self._send, self, run, params, opts, client, err)
-  end)
-  return true
-end
-
----Answer the session's last question again (`regenerate`): the new answer streams in under the
----last one, marked as a new version; the earlier answer stays in history as another branch.
----@param opts { model: string? }?
----@return boolean started
-function Chat:retry(opts)
-  opts = opts or {}
-  if self.run then
-    vim.notify("Ryan is still answering in this chat; :RyanStop first.", vim.log.levels.WARN)
-    return false
-  end
-  if not self.session_id then
-    vim.notify("Ryan: nothing to answer again in this chat yet", vim.log.levels.WARN)
-    return false
-  end
-  local run = state.new_run(rclient.new_token("chat"))
-  run.header_mark = render.answer_header(self.buffer)
-  run.regenerated_mark = render.regenerated(self.buffer)
-  self.run = run
-  rclient.with_client(self.root, function(client, err)
-    safely(self._send, self, run, { regenerate = true }, opts, client, err)
-  end)
-  return true
-end
-
----Send the chat request once the server is ready.
----@param run ryan.Run
----@param params table what the request asks (`prompt` and `context`, or `regenerate`)
----@param opts table
----@param client vim.lsp.Client?
----@param err string?
-function Chat:_send(run, params, opts, client, err)
-  if run.stopped then
-    return
-  end
-  if not client then
-    self.run = nil
-    self:show_error(err or "the server did not start")
-    return
-  end
-  run.client = client
-  rclient.route(run.token, function(value)
-    self:_on_event(run, value)
-  end)
-  run.work_token = rclient.new_token("work")
-  rclient.watch(run.work_token, function(value)
-    self:_on_work_done(run, value)
-  end)
-  params = vim.tbl_extend("force", params, {
-    sessionId = self.session_id,
-    model = opts.model or config.options.model,
-    partialResultToken = run.token,
-    workDoneToken = run.work_token,
-  })
-  local ok, id = rclient.request(client, protocol.method.chat, params, function(rerr, result)
-    safely(self._on_response, self, run, rerr, result)
-  end)
-  if not ok then
-    self:_end_run(run)
-    self.run = nil
-    self:show_error("the server is not running (:checkhealth ryan)")
-    return
-  end
-  run.request_id = id
-end
-
----Stop the running answer, keeping what came.
----@param opts { quiet: boolean? }?
----@return boolean stopped false if nothing was running
-function Chat:stop(opts)
-  local run = self.run
-  if not run then
-    return false
-  end
-  run.stopped = true
-  self.run = nil
-  self:_end_run(run)
-  if run.client and run.request_id then
-    rclient.cancel(run.client, run.request_id)
-  end
-  if not (opts and opts.quiet) and api.nvim_buf_is_valid(self.buf) then
-    render.stopped(self.buffer)
-  end
-  return true
-end
-
----Called when a server exits: fail the run that was using it.
----@param client_id integer
----@param message string
-function Chat:_on_server_exit(client_id, message)
-  local run = self.run
-  if run and run.client and run.client.id == client_id then
-    run.stopped = true
-    self.run = nil
-    self:_end_run(run)
-    self:show_error(message)
-  end
-end
-
-rclient.on_exit(function(client_id, message)
-  for _, chat in pairs(state.by_buf) do
-    chat:_on_server_exit(client_id, message)
-  end
-end)
 
 ---Render a stored session (the result of `ryan/session`).
 ---@param session table
 function Chat:render_session(session)
-  self.branch_points = render.session(self.buffer, session)
+  self.branch_points = stored.session(self.buffer, session)
 end
 
 ---The current chat, created if there is none.

@@ -1,6 +1,7 @@
 ---@brief What the chats remember: every chat by its buffer, the current one, and the state of a
 --- request while it streams (ryan.Run) with its answer (ryan.Answer). No drawing here (render.lua)
---- and no buffer writes (buffer.lua); init.lua changes this state as requests start, stream and end.
+--- and no buffer writes (buffer.lua); request.lua changes this state as requests start, stream and
+--- end.
 
 local api = vim.api
 
