@@ -181,7 +181,7 @@ class WritePlan(Plan):
         self.target = ctx.workspace.resolve(path, must_exist=False, allow_dir=False)
 
     async def load(self) -> None:
-        self.base = await self.read_base(self.target)
+        self.base = await read_current(self.ctx, self.target)
         self.new_text, self.replaced = self.compute(self.base)
         self.delta = line_delta(self.base or "", self.new_text or "")
 
@@ -192,10 +192,6 @@ class WritePlan(Plan):
     def approval_detail(self) -> str:
         return unified_diff(self.ctx.workspace.display(self.target), self.base, self.new_text)
 
-    async def read_base(self, target: Path) -> str | None:
-        """The file's current text (None: it does not exist)."""
-        return await read_current(self.ctx, target)
-
     async def run(self) -> str:
         ws = self.ctx.workspace
         target = ws.resolve(self.path_arg, must_exist=False, allow_dir=False)
@@ -203,7 +199,7 @@ class WritePlan(Plan):
             raise ToolError(
                 f"{self.path_arg!r} now leads somewhere else than when the change was approved; refused"
             )
-        base = await self.read_base(target)
+        base = await read_current(self.ctx, target)
         new_text, replaced = self.compute(base)
         delta = line_delta(base or "", new_text or "")
         if base == new_text:
